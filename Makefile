@@ -1,0 +1,61 @@
+# The store's everyday commands. `make run` and `make test` work from a clean clone.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The suite runs against real PostgreSQL and Redis. A dedicated Redis database keeps the
+# suite's cache flushes away from a development cache on the same server.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shop
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_ENV := ENV_FILE= \
+	DEBUG=false \
+	DATABASE_URL=$(TEST_DATABASE_URL) \
+	REDIS_URL=$(TEST_REDIS_URL) \
+	SECRET_KEY=test-only-secret-key-not-for-any-real-deployment-0123456789 \
+	ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
+	EMAIL_URL=consolemail://
+
+.PHONY: run test lint format migrations-check venv clean
+
+$(VENV)/.installed-run: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed-dev
+
+.env:
+	$(PY) -m shop.devenv .env
+
+run: $(VENV)/.installed-run .env
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_admin
+	@echo "The admin password is DJANGO_SUPERUSER_PASSWORD in .env."
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.installed-dev
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+migrations-check: $(VENV)/.installed-dev
+	$(TEST_ENV) DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

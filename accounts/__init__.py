@@ -1,0 +1,1 @@
+"""Shopper and staff accounts: email login, auth pages, staff roles."""

@@ -1,0 +1,1 @@
+"""Shopping carts of signed-in shoppers and guests."""

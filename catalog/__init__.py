@@ -1,0 +1,1 @@
+"""Categories and products: the public catalogue and its back office."""

@@ -1,0 +1,47 @@
+"""Fixtures and checks shared by the whole suite."""
+
+import pytest
+from django.conf import settings
+
+FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
+
+
+def pytest_sessionstart(session):
+    """Stop at once, with one clear line, when PostgreSQL or Redis is not there."""
+    import psycopg
+    import redis
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.exit("The suite runs on PostgreSQL: run it with `make test` (DATABASE_URL).", 2)
+    try:
+        psycopg.connect(
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            user=db["USER"],
+            password=db["PASSWORD"],
+            dbname="postgres",
+            connect_timeout=3,
+        ).close()
+    except psycopg.Error as exc:
+        pytest.exit(f"PostgreSQL is not reachable at {db['HOST']}:{db['PORT']}: {exc}".strip(), 2)
+    location = settings.CACHES["default"]["LOCATION"]
+    try:
+        redis.Redis.from_url(location, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.exit(f"Redis is not reachable at {location}: {exc}", 2)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is slow on purpose; the tests that are about hashing put the real list back.
+    settings.PASSWORD_HASHERS = [FAST_HASHER, *settings.PASSWORD_HASHERS]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,1 @@
+"""Payment sessions and provider webhooks."""

@@ -1,0 +1,7 @@
+"""Template context every page of the store needs."""
+
+from django.conf import settings
+
+
+def store(request):
+    return {"store_name": settings.STORE_NAME}
