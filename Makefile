@@ -39,6 +39,7 @@ venv: $(VENV)/.installed-dev
 run: $(VENV)/.installed-run .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_admin
+	$(PY) manage.py seed_demo --if-empty
 	@echo "The admin password is DJANGO_SUPERUSER_PASSWORD in .env."
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -45,3 +45,9 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Uploaded and generated pictures go to a throw-away folder, never into the work tree.
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -36,6 +36,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 STORE_NAME = env.str("STORE_NAME", default="Corner Shop")
+# One currency for the whole store (ISO 4217); prices are stored in it.
+STORE_CURRENCY = env.str("STORE_CURRENCY", default="USD").upper()
+if len(STORE_CURRENCY) != 3 or not STORE_CURRENCY.isalpha():
+    raise ImproperlyConfigured("STORE_CURRENCY must be an ISO 4217 code such as USD or EUR.")
+PRODUCTS_PER_PAGE = 24
 
 # --- Applications ------------------------------------------------------------------------------
 
@@ -47,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "accounts",
     "catalog",
     "cart",
@@ -176,6 +182,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "media/"
+# Product images. In production this is a volume shared by every app host, served by the
+# reverse proxy (see README, "Deploying").
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MAX_IMAGE_UPLOAD_BYTES = 5 * 1024 * 1024
+# Requests larger than this (besides file parts) are refused by Django with a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,10 +1,11 @@
 """URL map of the store."""
 
 from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 
+from catalog import views as catalog_views
 from shop import health
 
 admin.site.site_header = f"{settings.STORE_NAME} back office"
@@ -12,9 +13,14 @@ admin.site.site_title = settings.STORE_NAME
 admin.site.index_title = "Run the shop"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", catalog_views.home, name="home"),
+    path("", include("catalog.urls")),
     path("accounts/", include("accounts.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+# Development only (static() returns nothing when DEBUG is off): production serves media from
+# the reverse proxy.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

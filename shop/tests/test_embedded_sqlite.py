@@ -24,12 +24,33 @@ def test_migrates_seeds_and_serves_pages_on_sqlite_without_postgres_or_redis(tmp
         "ENV_FILE": "",
         "DEBUG": "true",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(tmp_path / "media"),
         "DJANGO_SUPERUSER_EMAIL": "admin@example.com",
         "DJANGO_SUPERUSER_PASSWORD": "a-strong-admin-secret-91",
     }
     manage = [sys.executable, "manage.py"]
-    for command in (["migrate", "--noinput"], ["seed_admin"]):
+    for command in (["migrate", "--noinput"], ["seed_admin"], ["seed_demo", "--products", "30"]):
         subprocess.run(manage + command, cwd=ROOT, env=env, check=True, capture_output=True)
+
+    name = (
+        subprocess.run(
+            [
+                *manage,
+                "shell",
+                "-c",
+                "from catalog.models import Product; print(Product.objects.last())",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    word = name.split()[-1].lower()
+    search = f"/products/?q={word}&sort=price_asc"
 
     port = free_port()
     server = subprocess.Popen(
@@ -42,7 +63,7 @@ def test_migrates_seeds_and_serves_pages_on_sqlite_without_postgres_or_redis(tmp
     try:
         pages = {}
         deadline = time.monotonic() + 30
-        for path in ("/", "/accounts/login/", "/readyz"):
+        for path in ("/", "/accounts/login/", "/readyz", search):
             while True:
                 try:
                     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as response:
@@ -60,6 +81,10 @@ def test_migrates_seeds_and_serves_pages_on_sqlite_without_postgres_or_redis(tmp
         server.wait(timeout=10)
 
     assert pages["/"][0] == 200
-    assert "<h1>" in pages["/"][1]
+    assert "New in" in pages["/"][1]
+    status, html = pages[search]
+    assert status == 200
+    assert name in html
+    assert "Nothing matches" not in html
     assert pages["/accounts/login/"][0] == 200
     assert '"database": "ok"' in pages["/readyz"][1]

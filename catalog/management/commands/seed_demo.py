@@ -1,0 +1,47 @@
+"""Fill the store with a demonstration catalogue; safe to run again."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from catalog.demo import demo_catalog_seed
+from catalog.models import Product
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo categories and products (with pictures). Running it again adds only "
+        "what is missing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--products", type=int, default=48, help="How many products (default 48)."
+        )
+        parser.add_argument(
+            "--seed", type=int, default=0, help="Random seed: the same seed, the same catalogue."
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing when the store already has products (used by `make run`).",
+        )
+
+    def handle(self, *args, products, seed, if_empty, verbosity, **options):
+        if products < 0 or products > 1_000_000:
+            raise CommandError("--products must be between 0 and 1,000,000.")
+        if if_empty and Product.objects.exists():
+            if verbosity >= 1:
+                self.stdout.write("The store already has products; no demo catalogue added.")
+            return
+
+        def progress(done, total):
+            if verbosity >= 1 and total >= 1000:
+                self.stdout.write(f"  {done:,}/{total:,} products")
+
+        result = demo_catalog_seed(products=products, seed=seed, progress=progress)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo catalogue: {result.categories_created} categories and "
+                f"{result.products_created:,} products created "
+                f"({products:,} requested) in {result.seconds:.2f}s."
+            )
+        )
