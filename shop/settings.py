@@ -41,6 +41,8 @@ STORE_CURRENCY = env.str("STORE_CURRENCY", default="USD").upper()
 if len(STORE_CURRENCY) != 3 or not STORE_CURRENCY.isalpha():
     raise ImproperlyConfigured("STORE_CURRENCY must be an ISO 4217 code such as USD or EUR.")
 PRODUCTS_PER_PAGE = 24
+# The most of one product a cart line may hold.
+CART_MAX_LINE_QUANTITY = env.int("CART_MAX_LINE_QUANTITY", default=99)
 
 # --- Applications ------------------------------------------------------------------------------
 
@@ -91,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "shop.context_processors.store",
+                "cart.context_processors.cart",
             ],
         },
     },

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", catalog_views.home, name="home"),
     path("", include("catalog.urls")),
     path("accounts/", include("accounts.urls")),
+    path("cart/", include("cart.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -1,0 +1,149 @@
+"""Every change to a cart: finding or making it, adding, changing, removing, merging at login."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from cart.exceptions import OutOfStock, ProductUnavailable
+from cart.models import Cart, CartItem
+
+SESSION_CART_ID = "cart_id"
+
+
+@dataclass(frozen=True)
+class LineChange:
+    product: object
+    requested: int  # the quantity the shopper asked the line to have
+    quantity: int  # the quantity it has now (0: the line is gone)
+
+    @property
+    def capped(self):
+        return 0 < self.quantity < self.requested
+
+
+def cart_get(*, request, create=False):
+    """The shopper's cart: the user's, or the guest session's. None if there is none yet."""
+    if request.user.is_authenticated:
+        if create:
+            return Cart.objects.get_or_create(user=request.user)[0]
+        return Cart.objects.filter(user=request.user).first()
+
+    if request.session.session_key is None:
+        if not create:
+            return None
+        request.session.save()  # a guest cart needs the session's key
+    # The unique session key makes two first adds at the same moment find one cart.
+    if create:
+        cart = Cart.objects.get_or_create(session_key=request.session.session_key)[0]
+        # The key changes at login; the id in the session data lets the merge find the cart.
+        if request.session.get(SESSION_CART_ID) != cart.pk:
+            request.session[SESSION_CART_ID] = cart.pk
+        return cart
+    return Cart.objects.filter(session_key=request.session.session_key).first()
+
+
+def cart_count(*, request):
+    """How many items the header shows, in one query (none for a guest without a cart)."""
+    if request.user.is_authenticated:
+        items = CartItem.objects.filter(cart__user=request.user)
+    elif request.session.session_key:
+        items = CartItem.objects.filter(cart__session_key=request.session.session_key)
+    else:
+        return 0
+    return items.aggregate(total=Sum("quantity"))["total"] or 0
+
+
+def _line_limit(product):
+    return min(product.stock, settings.CART_MAX_LINE_QUANTITY)
+
+
+def _lock(cart):
+    # Changes to one cart run one after another: the second of two simultaneous adds sees the
+    # line the first one made and adds to it, instead of tripping the unique constraint.
+    Cart.objects.filter(pk=cart.pk).update(updated=timezone.now())
+
+
+def _set_line(cart, product, item, requested):
+    quantity = min(requested, _line_limit(product))
+    if quantity <= 0:
+        if item:
+            item.delete()
+        return LineChange(product=product, requested=requested, quantity=0)
+    if item:
+        item.quantity = quantity
+        item.save(update_fields=["quantity"])
+    else:
+        CartItem.objects.create(cart=cart, product=product, quantity=quantity)
+    return LineChange(product=product, requested=requested, quantity=quantity)
+
+
+def _check_sellable(product):
+    if not product.is_active:
+        raise ProductUnavailable(product)
+    if product.stock <= 0:
+        raise OutOfStock(product)
+
+
+@transaction.atomic
+def cart_add_item(*, cart, product, quantity):
+    """Add `quantity` to the product's line, capped by stock and the per-line maximum."""
+    _check_sellable(product)
+    _lock(cart)
+    item = CartItem.objects.filter(cart=cart, product=product).first()
+    return _set_line(cart, product, item, (item.quantity if item else 0) + quantity)
+
+
+@transaction.atomic
+def cart_set_quantity(*, cart, item, quantity):
+    """Give a line a new quantity (0 removes it), capped by stock and the per-line maximum."""
+    _lock(cart)
+    if quantity > 0:
+        _check_sellable(item.product)
+    return _set_line(cart, item.product, item, quantity)
+
+
+@transaction.atomic
+def cart_remove_item(*, cart, item):
+    _lock(cart)
+    item.delete()
+
+
+@transaction.atomic
+def cart_merge(*, guest_cart, user):
+    """Move a guest's lines into the user's cart at login; the guest cart is deleted.
+
+    Quantities of a product in both carts are added, then capped by stock and the per-line
+    maximum. Products no longer sold or out of stock are not carried over. Returns a sentence
+    for each line that did not come across whole.
+    """
+    cart = Cart.objects.get_or_create(user=user)[0]
+    for locked in sorted([cart, guest_cart], key=lambda c: c.pk):  # one order: no deadlock
+        _lock(locked)
+    existing = {item.product_id: item for item in cart.items.select_related("product")}
+    notes = []
+    for guest_item in guest_cart.items.select_related("product"):
+        product = guest_item.product
+        if not product.is_active or product.stock <= 0:
+            notes.append(f"{product.name} is no longer available, so it was not kept.")
+            continue
+        item = existing.get(product.pk)
+        change = _set_line(
+            cart, product, item, guest_item.quantity + (item.quantity if item else 0)
+        )
+        if change.capped:
+            notes.append(f"Only {change.quantity} of {product.name} could be kept in your cart.")
+    guest_cart.delete()
+    return notes
+
+
+@transaction.atomic
+def carts_delete_abandoned(*, older_than, dry_run=False):
+    """Delete guest carts untouched since `older_than`; signed-in shoppers' carts are kept."""
+    carts = Cart.objects.filter(user__isnull=True, updated__lt=older_than)
+    count = carts.count()
+    if not dry_run:
+        carts.delete()
+    return count

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from cart import views
+
+app_name = "cart"
+
+urlpatterns = [
+    path("", views.detail, name="detail"),
+    path("add/", views.add, name="add"),
+    path("items/<int:product_id>/", views.update, name="update"),
+    path("items/<int:product_id>/remove/", views.remove, name="remove"),
+]

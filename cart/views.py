@@ -1,0 +1,113 @@
+"""The cart page and the POST actions that change it."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from cart.exceptions import CartError
+from cart.forms import AddToCartForm, QuantityForm, form_error_text
+from cart.models import Cart, CartItem
+from cart.services import cart_add_item, cart_get, cart_remove_item, cart_set_quantity
+from catalog.models import Product
+
+
+def _back(request):
+    """Where the shopper came from, if it is on this site; else the cart."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("cart:detail")
+
+
+def _render_cart(request, cart, status=200):
+    contents = cart.contents() if cart else Cart.empty_contents()
+    return render(
+        request,
+        "cart/cart.html",
+        {"contents": contents, "cart_count": contents.count},
+        status=status,
+    )
+
+
+def _refuse(request, form):
+    """Bad input: the cart page again, with what was wrong, as a 400."""
+    messages.error(request, form_error_text(form))
+    return _render_cart(request, cart_get(request=request), status=400)
+
+
+@require_GET
+def detail(request):
+    return _render_cart(request, cart_get(request=request))
+
+
+@require_POST
+def add(request):
+    form = AddToCartForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, form)
+    product = get_object_or_404(Product, pk=form.cleaned_data["product"])
+    try:
+        change = cart_add_item(
+            cart=cart_get(request=request, create=True),
+            product=product,
+            quantity=form.cleaned_data["quantity"],
+        )
+    except CartError as exc:
+        messages.error(request, str(exc))
+    else:
+        if change.capped:
+            messages.warning(
+                request,
+                f"Only {change.quantity} of {product.name} can be ordered; "
+                f"your cart has {change.quantity}.",
+            )
+        else:
+            added = form.cleaned_data["quantity"]
+            messages.success(request, f"Added {added} × {product.name} to your cart.")
+    return redirect(_back(request))
+
+
+def _own_item(request, product_id):
+    """The line for this product in the shopper's own cart; 404 for anything else."""
+    cart = cart_get(request=request)
+    if cart is None:
+        raise Http404("No cart.")
+    return cart, get_object_or_404(
+        CartItem.objects.select_related("product"), cart=cart, product_id=product_id
+    )
+
+
+@require_POST
+def update(request, product_id):
+    cart, item = _own_item(request, product_id)
+    form = QuantityForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, form)
+    wanted = form.cleaned_data["quantity"]
+    try:
+        change = cart_set_quantity(cart=cart, item=item, quantity=wanted)
+    except CartError as exc:
+        messages.error(request, str(exc))
+    else:
+        if change.quantity == 0:
+            messages.success(request, f"Removed {item.product.name} from your cart.")
+        elif change.capped:
+            messages.warning(
+                request, f"Only {change.quantity} of {item.product.name} can be ordered."
+            )
+        else:
+            messages.success(request, f"Updated {item.product.name} to {change.quantity}.")
+    return redirect("cart:detail")
+
+
+@require_POST
+def remove(request, product_id):
+    cart, item = _own_item(request, product_id)
+    cart_remove_item(cart=cart, item=item)
+    messages.success(request, f"Removed {item.product.name} from your cart.")
+    return redirect("cart:detail")
