@@ -51,3 +51,10 @@ def _empty_cache():
 def _media_in_tmp(settings, tmp_path):
     # Uploaded and generated pictures go to a throw-away folder, never into the work tree.
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _static_files_without_startup_scan(settings):
+    # WhiteNoise indexes every collected file each time a handler starts, and the test client
+    # starts one per client: about a quarter of a second each. Looked up per request instead.
+    settings.WHITENOISE_AUTOREFRESH = True

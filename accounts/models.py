@@ -5,9 +5,6 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-CATALOG_MANAGERS = "Catalog managers"
-ORDER_MANAGERS = "Order managers"
-
 
 def normalize_email(email):
     """`A@Example.com` and `a@example.com` name one mailbox in practice, so one account."""

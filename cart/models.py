@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from cart.shipping import shipping_cost
+
 
 @dataclass(frozen=True)
 class CartContents:
@@ -19,6 +21,14 @@ class CartContents:
     @property
     def subtotal(self):
         return sum((line.line_total for line in self.lines), Decimal("0.00"))
+
+    @property
+    def shipping(self):
+        return shipping_cost(self.subtotal)
+
+    @property
+    def total(self):
+        return self.subtotal + self.shipping
 
     @property
     def problems(self):

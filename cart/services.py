@@ -60,9 +60,12 @@ def _line_limit(product):
     return min(product.stock, settings.CART_MAX_LINE_QUANTITY)
 
 
-def _lock(cart):
-    # Changes to one cart run one after another: the second of two simultaneous adds sees the
-    # line the first one made and adds to it, instead of tripping the unique constraint.
+def cart_lock(cart):
+    """Take the cart's row lock until the transaction ends.
+
+    Changes to one cart run one after another: the second of two simultaneous adds sees the
+    line the first one made and adds to it, instead of tripping the unique constraint.
+    """
     Cart.objects.filter(pk=cart.pk).update(updated=timezone.now())
 
 
@@ -91,7 +94,7 @@ def _check_sellable(product):
 def cart_add_item(*, cart, product, quantity):
     """Add `quantity` to the product's line, capped by stock and the per-line maximum."""
     _check_sellable(product)
-    _lock(cart)
+    cart_lock(cart)
     item = CartItem.objects.filter(cart=cart, product=product).first()
     return _set_line(cart, product, item, (item.quantity if item else 0) + quantity)
 
@@ -99,7 +102,7 @@ def cart_add_item(*, cart, product, quantity):
 @transaction.atomic
 def cart_set_quantity(*, cart, item, quantity):
     """Give a line a new quantity (0 removes it), capped by stock and the per-line maximum."""
-    _lock(cart)
+    cart_lock(cart)
     if quantity > 0:
         _check_sellable(item.product)
     return _set_line(cart, item.product, item, quantity)
@@ -107,7 +110,7 @@ def cart_set_quantity(*, cart, item, quantity):
 
 @transaction.atomic
 def cart_remove_item(*, cart, item):
-    _lock(cart)
+    cart_lock(cart)
     item.delete()
 
 
@@ -121,7 +124,7 @@ def cart_merge(*, guest_cart, user):
     """
     cart = Cart.objects.get_or_create(user=user)[0]
     for locked in sorted([cart, guest_cart], key=lambda c: c.pk):  # one order: no deadlock
-        _lock(locked)
+        cart_lock(locked)
     existing = {item.product_id: item for item in cart.items.select_related("product")}
     notes = []
     for guest_item in guest_cart.items.select_related("product"):

@@ -1,5 +1,6 @@
 """The cart page and the POST actions that change it."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,7 +30,11 @@ def _render_cart(request, cart, status=200):
     return render(
         request,
         "cart/cart.html",
-        {"contents": contents, "cart_count": contents.count},
+        {
+            "contents": contents,
+            "cart_count": contents.count,
+            "free_shipping_threshold": settings.FREE_SHIPPING_THRESHOLD,
+        },
         status=status,
     )
 

@@ -1,6 +1,7 @@
 """Settings of the store, read from the environment (see .env.example for every variable)."""
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -43,6 +44,16 @@ if len(STORE_CURRENCY) != 3 or not STORE_CURRENCY.isalpha():
 PRODUCTS_PER_PAGE = 24
 # The most of one product a cart line may hold.
 CART_MAX_LINE_QUANTITY = env.int("CART_MAX_LINE_QUANTITY", default=99)
+# Delivery: a flat rate per order, free from the threshold up (empty: never free).
+SHIPPING_FLAT_RATE = Decimal(env.str("SHIPPING_FLAT_RATE", default="5.00")).quantize(
+    Decimal("0.01")
+)
+_threshold = env.str("FREE_SHIPPING_THRESHOLD", default="50.00")
+FREE_SHIPPING_THRESHOLD = Decimal(_threshold).quantize(Decimal("0.01")) if _threshold else None
+if SHIPPING_FLAT_RATE < 0:
+    raise ImproperlyConfigured("SHIPPING_FLAT_RATE cannot be negative.")
+# Products at or below this stock are listed on the back-office dashboard.
+LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)
 
 # --- Applications ------------------------------------------------------------------------------
 
@@ -55,6 +66,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django_countries",
     "accounts",
     "catalog",
     "cart",

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from catalog import views as catalog_views
+from orders.dashboard import dashboard
 from shop import health
 
 admin.site.site_header = f"{settings.STORE_NAME} back office"
@@ -17,6 +18,8 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("accounts/", include("accounts.urls")),
     path("cart/", include("cart.urls")),
+    path("", include("orders.urls")),
+    path(f"{settings.ADMIN_URL}dashboard/", admin.site.admin_view(dashboard), name="dashboard"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -3,7 +3,8 @@
 import factory
 from django.contrib.auth.models import Group
 
-from accounts.models import CATALOG_MANAGERS, ORDER_MANAGERS, User
+from accounts.models import User
+from accounts.roles import CATALOG_MANAGERS, ORDER_MANAGERS
 
 PASSWORD = "plum-tart-on-a-sunday"
 

@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from accounts.models import CATALOG_MANAGERS, ORDER_MANAGERS, User
+from accounts.models import User
+from accounts.roles import CATALOG_MANAGERS, ORDER_MANAGERS
 from accounts.tests.factories import (
     StaffFactory,
     UserFactory,

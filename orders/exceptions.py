@@ -1,0 +1,53 @@
+"""Domain errors of checkout and order status; views turn them into messages."""
+
+from dataclasses import dataclass
+
+from orders.models import OrderStatus
+
+
+class OrderError(Exception):
+    pass
+
+
+class EmptyCart(OrderError):
+    def __init__(self):
+        super().__init__("Your cart is empty.")
+
+
+class CartChanged(OrderError):
+    def __init__(self):
+        super().__init__(
+            "Your cart or its prices changed since you opened checkout. "
+            "Check the summary and place the order again."
+        )
+
+
+@dataclass(frozen=True)
+class Shortage:
+    name: str
+    requested: int
+    available: int
+
+    def __str__(self):
+        if self.available == 0:
+            return f"{self.name}: none left (you asked for {self.requested})"
+        return f"{self.name}: only {self.available} left (you asked for {self.requested})"
+
+
+class InsufficientStock(OrderError):
+    def __init__(self, shortages):
+        self.shortages = shortages
+        super().__init__(
+            "Not enough stock for every line, so nothing was ordered and your cart is as it was. "
+            + "; ".join(str(s) for s in shortages)
+            + "."
+        )
+
+
+class IllegalTransition(OrderError):
+    def __init__(self, order, to):
+        self.order, self.to = order, to
+        super().__init__(
+            f"Order {order.number} is {order.get_status_display().lower()} and cannot become "
+            f"{OrderStatus(to).label.lower()}."
+        )

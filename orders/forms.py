@@ -1,0 +1,47 @@
+"""The checkout form: where the order goes, plus its one-time token and cart fingerprint."""
+
+import uuid
+
+from django import forms
+from django.core.validators import RegexValidator
+
+from orders.models import Order
+
+
+class CheckoutForm(forms.ModelForm):
+    token = forms.UUIDField(widget=forms.HiddenInput)
+    signature = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    phone = forms.CharField(
+        required=False,
+        max_length=32,
+        validators=[
+            RegexValidator(
+                r"^\+?[0-9 ()\-.]{5,31}$",
+                "Enter a phone number with digits, spaces and + ( ) - only.",
+            )
+        ],
+        help_text="Only for the courier, if they need to reach you.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+
+    class Meta:
+        model = Order
+        fields = Order.SHIPPING_FIELDS
+        widgets = {
+            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "address_line1": forms.TextInput(attrs={"autocomplete": "address-line1"}),
+            "address_line2": forms.TextInput(attrs={"autocomplete": "address-line2"}),
+            "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
+            "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
+            "region": forms.TextInput(attrs={"autocomplete": "address-level1"}),
+        }
+
+    def __init__(self, *args, signature="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].widget.attrs["autocomplete"] = "country"
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4())
+            self.initial["signature"] = signature
+
+    def shipping(self):
+        return {name: self.cleaned_data.get(name, "") for name in self.Meta.fields}

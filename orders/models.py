@@ -1,0 +1,164 @@
+"""Orders: what was bought, at what price, sent where, and every change of status."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django_countries.fields import CountryField
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", "Awaiting payment"
+    PAID = "paid", "Paid"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    PAYMENT_FAILED = "payment_failed", "Payment failed"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+
+
+# Orders whose money the shop has: what revenue and "total spent" count.
+PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+
+
+class OrderQuerySet(models.QuerySet):
+    def for_customer(self, user):
+        return self.filter(user=user)
+
+    def paid(self):
+        return self.filter(status__in=PAID_STATUSES)
+
+
+class Order(models.Model):
+    SHIPPING_FIELDS = (
+        "full_name",
+        "address_line1",
+        "address_line2",
+        "city",
+        "postal_code",
+        "region",
+        "country",
+        "phone",
+    )
+
+    number = models.CharField(max_length=16, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    email = models.EmailField()
+    status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT
+    )
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    shipping = models.DecimalField(max_digits=12, decimal_places=2)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+
+    full_name = models.CharField(max_length=150)
+    address_line1 = models.CharField("address line 1", max_length=200)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    postal_code = models.CharField(max_length=20)
+    region = models.CharField("state / region", max_length=100, blank=True)
+    country = CountryField()
+    phone = models.CharField(max_length=32, blank=True)
+
+    # The one-time token of the checkout form that made this order: a repeated submission
+    # of the same form finds this order instead of making a second one.
+    checkout_token = models.UUIDField(unique=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total=F("subtotal") + F("shipping")),
+                name="orders_order_total_is_subtotal_plus_shipping",
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gt=0, shipping__gte=0), name="orders_order_amounts_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=OrderStatus.values), name="orders_order_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created"], name="orders_customer_history_idx"),
+            models.Index(fields=["status", "created"], name="orders_status_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"Order {self.number}"
+
+    def get_absolute_url(self):
+        return reverse("orders:detail", args=[self.number])
+
+    @property
+    def shipping_address_lines(self):
+        lines = [self.full_name, self.address_line1, self.address_line2]
+        lines.append(" ".join(part for part in (self.postal_code, self.city) if part))
+        lines += [self.region, self.country.name]
+        return [line for line in lines if line]
+
+    def lines_total(self):
+        """The sum of the order's lines, recomputed from the items."""
+        return sum((item.line_total for item in self.items.all()), Decimal("0.00"))
+
+    @property
+    def can_be_cancelled_by_customer(self):
+        return self.status == OrderStatus.PENDING_PAYMENT
+
+    @property
+    def can_be_put_back_in_cart(self):
+        return self.status in (OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED)
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    # PROTECT: a product that was sold cannot be deleted, only deactivated.
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    product_name = models.CharField(max_length=200)
+    product_sku = models.CharField("SKU", max_length=64)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0, unit_price__gt=0), name="orders_item_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(line_total=F("unit_price") * F("quantity")),
+                name="orders_item_line_total_is_price_times_quantity",
+            ),
+            models.UniqueConstraint(fields=["order", "product"], name="orders_item_one_line"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.product_name}"
+
+
+class OrderEvent(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=OrderStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=50)
+    note = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+
+    def __str__(self):
+        return f"{self.from_status or 'new'} → {self.to_status}"

@@ -1,0 +1,193 @@
+"""Checkout and order status: every write with a business rule behind it."""
+
+import hashlib
+import logging
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from cart.models import CartItem
+from cart.services import cart_lock
+from cart.shipping import shipping_cost
+from catalog.models import Product
+from orders.emails import send_order_email
+from orders.exceptions import (
+    CartChanged,
+    EmptyCart,
+    IllegalTransition,
+    InsufficientStock,
+    Shortage,
+)
+from orders.models import Order, OrderEvent, OrderItem, OrderStatus
+
+logger = logging.getLogger(__name__)
+
+S = OrderStatus
+# The status graph (DESIGN.md, "Order status"). Terminal states have no entry.
+TRANSITIONS = {
+    S.PENDING_PAYMENT: {S.PAID, S.PAYMENT_FAILED, S.CANCELLED},
+    S.PAID: {S.SHIPPED, S.REFUNDED},
+    S.SHIPPED: {S.DELIVERED},
+}
+# Moves that give the order's stock back. Both end in terminal states, so it happens once.
+RESTOCKING = {(S.PENDING_PAYMENT, S.PAYMENT_FAILED), (S.PENDING_PAYMENT, S.CANCELLED)}
+EMAILED = {S.PAID: "paid", S.SHIPPED: "shipped", S.CANCELLED: "cancelled"}
+
+NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def order_number():
+    """A public order number: random, so it reveals nothing about how many orders there are."""
+    while True:
+        raw = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(10))
+        number = f"{raw[:5]}-{raw[5:]}"
+        if not Order.objects.filter(number=number).exists():
+            return number
+
+
+def cart_signature(lines):
+    """A fingerprint of (product, quantity, unit price) lines: what the shopper agreed to."""
+    text = ";".join(f"{pid}:{qty}:{price}" for pid, qty, price in sorted(lines))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def checkout_signature(contents):
+    return cart_signature(
+        (line.product_id, line.quantity, line.product.price) for line in contents.lines
+    )
+
+
+def shipping_details_initial(user):
+    """The checkout form's starting values: the shopper's last order's address, else their name."""
+    last = Order.objects.for_customer(user).first()
+    if last is None:
+        return {"full_name": user.full_name}
+    return {field: getattr(last, field) for field in Order.SHIPPING_FIELDS}
+
+
+@transaction.atomic
+def order_place(*, user, cart, shipping, token, signature):
+    """Turn the cart into an order awaiting payment, taking the stock, all or nothing.
+
+    `shipping` holds Order.SHIPPING_FIELDS; `token` is the checkout form's one-time token: the same
+    token again returns the order it already made. `signature` is the cart_signature the shopper
+    saw; if the cart or a price changed since, nothing happens and CartChanged is raised.
+    Returns (order, created).
+    """
+    # Checkouts of one cart run one after another, so a double submit finds the first order.
+    cart_lock(cart)
+    existing = Order.objects.filter(user=user, checkout_token=token).first()
+    if existing:
+        return existing, False
+
+    items = list(CartItem.objects.filter(cart=cart).order_by("product_id"))
+    if not items:
+        raise EmptyCart()
+    # Lock the products in primary-key order: two carts [A, B] and [B, A] cannot deadlock.
+    products = {
+        product.pk: product
+        for product in Product.objects.select_for_update()
+        .filter(pk__in=[item.product_id for item in items])
+        .order_by("pk")
+    }
+    shortages = []
+    for item in items:
+        product = products[item.product_id]
+        available = product.stock if product.is_active else 0
+        if item.quantity > available:
+            shortages.append(Shortage(product.name, item.quantity, available))
+    if shortages:
+        raise InsufficientStock(shortages)
+    if signature != cart_signature(
+        (item.product_id, item.quantity, products[item.product_id].price) for item in items
+    ):
+        raise CartChanged()
+
+    subtotal = sum(
+        (products[item.product_id].price * item.quantity for item in items), Decimal("0.00")
+    )
+    shipping_amount = shipping_cost(subtotal)
+    order = Order.objects.create(
+        number=order_number(),
+        user=user,
+        email=user.email,
+        currency=settings.STORE_CURRENCY,
+        subtotal=subtotal,
+        shipping=shipping_amount,
+        total=subtotal + shipping_amount,
+        checkout_token=token,
+        **{field: shipping.get(field, "") for field in Order.SHIPPING_FIELDS},
+    )
+    OrderItem.objects.bulk_create(
+        [
+            OrderItem(
+                order=order,
+                product_id=item.product_id,
+                product_name=products[item.product_id].name,
+                product_sku=products[item.product_id].sku,
+                unit_price=products[item.product_id].price,
+                quantity=item.quantity,
+                line_total=products[item.product_id].price * item.quantity,
+            )
+            for item in items
+        ]
+    )
+    for item in items:
+        # Conditional, and the row count checked: on SQLite, where select_for_update does
+        # nothing, this is what stops a sale of stock that is not there.
+        taken = Product.objects.filter(pk=item.product_id, stock__gte=item.quantity).update(
+            stock=F("stock") - item.quantity
+        )
+        if taken != 1:
+            product = products[item.product_id]
+            raise InsufficientStock([Shortage(product.name, item.quantity, 0)])
+    if order.lines_total() != order.subtotal:  # the database also checks total = sub + shipping
+        raise AssertionError(f"Order {order.number}: lines do not add up to the subtotal.")
+
+    CartItem.objects.filter(cart=cart).delete()
+    OrderEvent.objects.create(
+        order=order, to_status=S.PENDING_PAYMENT, actor=user, source="checkout", note="Order placed"
+    )
+    transaction.on_commit(lambda: send_order_email(order.pk, "placed"), robust=True)
+    logger.info("order placed: %s total %s %s", order.number, order.total, order.currency)
+    return order, True
+
+
+@transaction.atomic
+def order_transition(*, order, to, actor=None, source, note=""):
+    """Move an order along the status graph; the only code that changes `Order.status`.
+
+    Locks the order, refuses a move the graph does not allow (IllegalTransition), gives the
+    stock back when the order is cancelled or its payment fails, records an OrderEvent, and
+    emails the customer once the transaction has committed.
+    """
+    to = S(to)
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    from_status = S(locked.status)
+    if to not in TRANSITIONS.get(from_status, ()):
+        raise IllegalTransition(locked, to)
+
+    locked.status = to
+    fields = ["status", "updated"]
+    if to == S.PAID:
+        locked.paid_at = timezone.now()
+        fields.append("paid_at")
+    locked.save(update_fields=fields)
+
+    if (from_status, to) in RESTOCKING:
+        for item in locked.items.order_by("product_id"):
+            Product.objects.filter(pk=item.product_id).update(stock=F("stock") + item.quantity)
+
+    OrderEvent.objects.create(
+        order=locked, from_status=from_status, to_status=to, actor=actor, source=source, note=note
+    )
+    if to in EMAILED:
+        transaction.on_commit(lambda: send_order_email(locked.pk, EMAILED[to]), robust=True)
+    logger.info("order %s: %s -> %s by %s", locked.number, from_status, to, source)
+
+    order.status, order.paid_at, order.updated = locked.status, locked.paid_at, locked.updated
+    return order

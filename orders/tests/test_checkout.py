@@ -1,0 +1,289 @@
+"""Checkout through its page: the order, the stock, the cart, and every way it can go wrong."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory
+from cart.models import CartItem
+from catalog.models import Product
+from catalog.tests.factories import ProductFactory
+from orders.models import Order, OrderStatus
+from orders.tests.factories import ADDRESS, fill_cart, place_order
+
+pytestmark = pytest.mark.django_db
+
+CHECKOUT = reverse("orders:checkout")
+
+
+@pytest.fixture
+def shopper(client):
+    user = UserFactory(email="ada@example.com", full_name="Ada Lovelace")
+    client.force_login(user)
+    return user
+
+
+def open_checkout(client):
+    response = client.get(CHECKOUT)
+    assert response.status_code == 200
+    form = response.context["form"]
+    return {"token": form.initial["token"], "signature": form.initial["signature"]}
+
+
+def submit(client, hidden, **overrides):
+    return client.post(CHECKOUT, {**ADDRESS, **hidden, **overrides})
+
+
+def test_checkout_turns_the_cart_into_an_order_awaiting_payment(client, shopper):
+    lamp = ProductFactory(name="Lamp", sku="LAMP-1", price=Decimal("12.50"), stock=5)
+    mug = ProductFactory(name="Mug", price=Decimal("4.00"), stock=5)
+    fill_cart(shopper, [(lamp, 2), (mug, 3)])
+
+    response = submit(client, open_checkout(client))
+
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == order.get_absolute_url()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert order.user == shopper
+    assert order.email == "ada@example.com"
+    assert order.currency == "USD"
+    assert order.subtotal == Decimal("37.00")
+    assert order.shipping == Decimal("5.00")
+    assert order.total == Decimal("42.00")
+    assert order.lines_total() == order.subtotal
+    assert [(i.product_name, i.product_sku, i.unit_price, i.quantity, i.line_total)
+            for i in order.items.order_by("product_id")] == [
+        ("Lamp", "LAMP-1", Decimal("12.50"), 2, Decimal("25.00")),
+        ("Mug", mug.sku, Decimal("4.00"), 3, Decimal("12.00")),
+    ]  # fmt: skip
+    assert order.country.code == "GB"
+    assert order.city == "London"
+    assert re.fullmatch(r"[A-Z2-9]{5}-[A-Z2-9]{5}", order.number)
+    assert Product.objects.get(pk=lamp.pk).stock == 3
+    assert Product.objects.get(pk=mug.pk).stock == 2
+    assert not CartItem.objects.exists()
+    assert [(e.from_status, e.to_status, e.source) for e in order.events.all()] == [
+        ("", "pending_payment", "checkout")
+    ]
+
+
+def test_the_order_page_says_it_awaits_payment_and_the_email_is_sent(
+    client, shopper, django_capture_on_commit_callbacks
+):
+    fill_cart(shopper, [(ProductFactory(name="Lamp"), 1)])
+    hidden = open_checkout(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = submit(client, hidden)
+    order = Order.objects.get()
+
+    page = client.get(response["Location"])
+
+    html = page.content.decode()
+    assert "awaits payment" in html
+    assert f"Order {order.number} is placed" in html
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["ada@example.com"]
+    assert order.number in mail.outbox[0].subject
+    assert "1 × Lamp" in mail.outbox[0].body
+
+
+def test_shipping_is_free_from_the_threshold(client, shopper, settings):
+    settings.FREE_SHIPPING_THRESHOLD = Decimal("50.00")
+    fill_cart(shopper, [(ProductFactory(price=Decimal("25.00")), 2)])
+
+    submit(client, open_checkout(client))
+
+    order = Order.objects.get()
+    assert order.shipping == Decimal("0.00")
+    assert order.total == Decimal("50.00")
+
+
+def test_the_checkout_page_shows_shipping_and_total(client, shopper):
+    fill_cart(shopper, [(ProductFactory(price=Decimal("10.00")), 1)])
+    html = client.get(CHECKOUT).content.decode()
+    assert "$5.00" in html
+    assert "$15.00" in html
+
+
+def test_the_form_is_prefilled_from_the_last_order(client, shopper):
+    place_order([(ProductFactory(), 1)], user=shopper, city="Manchester", postal_code="M1 1AE")
+    fill_cart(shopper, [(ProductFactory(), 1)])
+
+    form = client.get(CHECKOUT).context["form"]
+
+    assert form.initial["city"] == "Manchester"
+    assert form.initial["postal_code"] == "M1 1AE"
+    assert form.initial["full_name"] == "Ada Lovelace"
+
+
+def test_a_first_order_is_prefilled_with_the_shoppers_name(client, shopper):
+    fill_cart(shopper, [(ProductFactory(), 1)])
+    assert client.get(CHECKOUT).context["form"].initial["full_name"] == "Ada Lovelace"
+
+
+def test_the_order_keeps_its_snapshot_after_the_product_changes(client, shopper):
+    lamp = ProductFactory(name="Lamp", price=Decimal("10.00"))
+    order = place_order([(lamp, 2)], user=shopper)
+
+    lamp.name = "Lamp v2"
+    lamp.price = Decimal("99.00")
+    lamp.sku = "NEW"
+    lamp.save()
+
+    item = Order.objects.get(pk=order.pk).items.get()
+    assert (item.product_name, item.unit_price, item.line_total) == (
+        "Lamp",
+        Decimal("10.00"),
+        Decimal("20.00"),
+    )
+    assert "Lamp v2" not in client.get(order.get_absolute_url()).content.decode()
+
+
+def test_a_repeated_submission_leads_to_the_order_already_made(client, shopper):
+    lamp = ProductFactory(stock=10)
+    fill_cart(shopper, [(lamp, 2)])
+    hidden = open_checkout(client)
+
+    first = submit(client, hidden)
+    second = submit(client, hidden)
+
+    assert Order.objects.count() == 1
+    assert second.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert Product.objects.get(pk=lamp.pk).stock == 8
+    assert "was already placed" in client.get(second["Location"]).content.decode()
+
+
+def test_every_short_line_is_reported_and_the_cart_is_kept(client, shopper):
+    lamp = ProductFactory(name="Lamp", stock=5)
+    mug = ProductFactory(name="Mug", stock=5)
+    fine = ProductFactory(name="Fine", stock=5)
+    fill_cart(shopper, [(lamp, 4), (mug, 3), (fine, 1)])
+    hidden = open_checkout(client)
+    Product.objects.filter(pk=lamp.pk).update(stock=1)
+    Product.objects.filter(pk=mug.pk).update(stock=0)
+
+    response = submit(client, hidden)
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Lamp: only 1 left (you asked for 4)" in html
+    assert "Mug: none left (you asked for 3)" in html
+    assert "Fine" not in html.split("Not enough stock")[1].split("</li>")[0]
+    assert not Order.objects.exists()
+    assert sorted(CartItem.objects.values_list("quantity", flat=True)) == [1, 3, 4]
+    assert Product.objects.get(pk=fine.pk).stock == 5
+    assert response.context["form"]["city"].value() == "London"  # nothing typed is lost
+
+
+def test_a_product_deactivated_after_opening_checkout_is_reported(client, shopper):
+    lamp = ProductFactory(name="Lamp")
+    fill_cart(shopper, [(lamp, 1)])
+    hidden = open_checkout(client)
+    Product.objects.filter(pk=lamp.pk).update(is_active=False)
+
+    response = submit(client, hidden)
+
+    assert response.status_code == 409
+    assert "Lamp: none left" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_a_cart_changed_between_page_and_submit_asks_to_confirm(client, shopper):
+    lamp = ProductFactory(name="Lamp", stock=10)
+    fill_cart(shopper, [(lamp, 1)])
+    hidden = open_checkout(client)
+    fill_cart(shopper, [(ProductFactory(name="Mug"), 1)])  # another tab
+
+    response = submit(client, hidden)
+
+    assert response.status_code == 409
+    assert "changed since you opened checkout" in response.content.decode()
+    assert not Order.objects.exists()
+    # The page now carries the new cart's fingerprint: submitting it again places the order.
+    retry = response.context["form"]["signature"].value()
+    again = submit(client, {"token": hidden["token"], "signature": retry})
+    assert again.status_code == 302
+    assert Order.objects.get().items.count() == 2
+
+
+def test_a_price_change_between_page_and_submit_asks_to_confirm(client, shopper):
+    lamp = ProductFactory(price=Decimal("10.00"))
+    fill_cart(shopper, [(lamp, 1)])
+    hidden = open_checkout(client)
+    Product.objects.filter(pk=lamp.pk).update(price=Decimal("12.00"))
+
+    assert submit(client, hidden).status_code == 409
+    assert not Order.objects.exists()
+
+
+def test_a_cart_emptied_between_page_and_submit_goes_back_to_the_cart(client, shopper):
+    fill_cart(shopper, [(ProductFactory(), 1)])
+    hidden = open_checkout(client)
+    CartItem.objects.all().delete()
+
+    response = submit(client, hidden)
+
+    assert response["Location"] == reverse("cart:detail")
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"full_name": ""}, "full_name"),
+        ({"address_line1": ""}, "address_line1"),
+        ({"city": ""}, "city"),
+        ({"postal_code": ""}, "postal_code"),
+        ({"country": ""}, "country"),
+        ({"country": "XX"}, "country"),
+        ({"country": "Narnia"}, "country"),
+        ({"address_line1": "x" * 10_240}, "address_line1"),
+        ({"city": "y" * 10_240}, "city"),
+        ({"phone": "call me maybe"}, "phone"),
+        ({"token": "not-a-uuid"}, "token"),
+    ],
+)
+def test_bad_input_gives_the_form_back_and_loses_nothing(client, shopper, overrides, field):
+    lamp = ProductFactory(stock=5)
+    fill_cart(shopper, [(lamp, 2)])
+
+    response = submit(client, open_checkout(client), **overrides)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors[field]
+    assert not Order.objects.exists()
+    assert CartItem.objects.get().quantity == 2
+    assert Product.objects.get(pk=lamp.pk).stock == 5
+    if field != "full_name":
+        assert response.context["form"]["full_name"].value() == "Ada Lovelace"
+
+
+def test_checkout_needs_an_account(client):
+    response = client.get(CHECKOUT)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('accounts:login')}?next={CHECKOUT}"
+
+
+def test_an_empty_cart_cannot_be_checked_out(client, shopper):
+    response = client.get(CHECKOUT)
+    assert response["Location"] == reverse("cart:detail")
+
+
+def test_a_cart_with_problems_is_sent_back_to_the_cart(client, shopper):
+    lamp = ProductFactory(stock=5)
+    fill_cart(shopper, [(lamp, 3)])
+    Product.objects.filter(pk=lamp.pk).update(stock=1)
+    assert client.get(CHECKOUT)["Location"] == reverse("cart:detail")
+
+
+def test_the_cart_page_offers_checkout_only_without_problems(client, shopper):
+    lamp = ProductFactory(stock=5)
+    fill_cart(shopper, [(lamp, 3)])
+    assert CHECKOUT in client.get(reverse("cart:detail")).content.decode()
+    Product.objects.filter(pk=lamp.pk).update(stock=1)
+    assert CHECKOUT not in client.get(reverse("cart:detail")).content.decode()

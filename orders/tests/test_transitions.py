@@ -1,0 +1,191 @@
+"""The status graph: every legal and illegal move, stock given back once, events, emails."""
+
+import pytest
+from django.core import mail
+
+from accounts.tests.factories import StaffFactory
+from catalog.models import Product
+from catalog.tests.factories import ProductFactory
+from orders.exceptions import IllegalTransition
+from orders.models import Order, OrderStatus
+from orders.services import TRANSITIONS, order_transition
+from orders.tests.factories import place_order
+
+pytestmark = pytest.mark.django_db
+
+S = OrderStatus
+# How to reach each status from a new order.
+PATHS = {
+    S.PENDING_PAYMENT: [],
+    S.PAID: [S.PAID],
+    S.SHIPPED: [S.PAID, S.SHIPPED],
+    S.DELIVERED: [S.PAID, S.SHIPPED, S.DELIVERED],
+    S.REFUNDED: [S.PAID, S.REFUNDED],
+    S.PAYMENT_FAILED: [S.PAYMENT_FAILED],
+    S.CANCELLED: [S.CANCELLED],
+}
+LEGAL = {
+    (S.PENDING_PAYMENT, S.PAID),
+    (S.PENDING_PAYMENT, S.PAYMENT_FAILED),
+    (S.PENDING_PAYMENT, S.CANCELLED),
+    (S.PAID, S.SHIPPED),
+    (S.PAID, S.REFUNDED),
+    (S.SHIPPED, S.DELIVERED),
+}
+ALL_MOVES = [(a, b) for a in S for b in S]
+
+
+def order_in(status, product=None, quantity=2):
+    product = product or ProductFactory(stock=10)
+    order = place_order([(product, quantity)])
+    for step in PATHS[status]:
+        order_transition(order=order, to=step, source="test")
+    return order
+
+
+def test_the_graph_is_the_one_in_the_design():
+    assert {(a, b) for a, targets in TRANSITIONS.items() for b in targets} == LEGAL
+
+
+@pytest.mark.parametrize(("from_status", "to"), sorted(LEGAL))
+def test_every_legal_move_is_made_and_recorded(from_status, to):
+    order = order_in(from_status)
+    staff = StaffFactory()
+
+    order_transition(order=order, to=to, actor=staff, source="back office", note="why")
+
+    order.refresh_from_db()
+    assert order.status == to
+    event = order.events.last()
+    assert (event.from_status, event.to_status, event.actor, event.source, event.note) == (
+        from_status,
+        to,
+        staff,
+        "back office",
+        "why",
+    )
+
+
+@pytest.mark.parametrize(("from_status", "to"), sorted(set(ALL_MOVES) - LEGAL))
+def test_every_illegal_move_is_refused_and_changes_nothing(from_status, to):
+    product = ProductFactory(stock=10)
+    order = order_in(from_status, product)
+    events, stock = order.events.count(), Product.objects.get(pk=product.pk).stock
+
+    with pytest.raises(IllegalTransition):
+        order_transition(order=order, to=to, source="test")
+
+    assert Order.objects.get(pk=order.pk).status == from_status
+    assert order.events.count() == events
+    assert Product.objects.get(pk=product.pk).stock == stock
+
+
+def test_paid_records_when():
+    order = order_in(S.PENDING_PAYMENT)
+    assert order.paid_at is None
+    order_transition(order=order, to=S.PAID, source="test")
+    assert Order.objects.get(pk=order.pk).paid_at is not None
+
+
+@pytest.mark.parametrize("to", [S.CANCELLED, S.PAYMENT_FAILED])
+def test_cancel_and_failed_payment_give_the_stock_back(to):
+    product = ProductFactory(stock=10)
+    order = order_in(S.PENDING_PAYMENT, product, quantity=3)
+    assert Product.objects.get(pk=product.pk).stock == 7
+
+    order_transition(order=order, to=to, source="test")
+
+    assert Product.objects.get(pk=product.pk).stock == 10
+
+
+def test_stock_comes_back_exactly_once_when_cancelled_twice():
+    product = ProductFactory(stock=10)
+    order = order_in(S.PENDING_PAYMENT, product, quantity=3)
+    order_transition(order=order, to=S.CANCELLED, source="customer")
+
+    with pytest.raises(IllegalTransition):
+        order_transition(order=order, to=S.CANCELLED, source="customer")
+
+    assert Product.objects.get(pk=product.pk).stock == 10
+
+
+def test_cancel_after_expiry_gives_nothing_back_twice():
+    product = ProductFactory(stock=10)
+    order = order_in(S.PENDING_PAYMENT, product, quantity=4)
+    order_transition(order=order, to=S.CANCELLED, source="expiry", note="Payment window expired")
+
+    with pytest.raises(IllegalTransition):
+        order_transition(order=order, to=S.CANCELLED, source="customer")
+    with pytest.raises(IllegalTransition):
+        order_transition(order=order, to=S.PAYMENT_FAILED, source="webhook")
+
+    assert Product.objects.get(pk=product.pk).stock == 10
+
+
+def test_a_stale_copy_of_the_order_cannot_move_it_twice():
+    product = ProductFactory(stock=10)
+    order = order_in(S.PENDING_PAYMENT, product, quantity=2)
+    stale = Order.objects.get(pk=order.pk)
+    order_transition(order=order, to=S.CANCELLED, source="customer")
+
+    with pytest.raises(IllegalTransition):
+        order_transition(order=stale, to=S.CANCELLED, source="back office")
+
+    assert Product.objects.get(pk=product.pk).stock == 10
+
+
+@pytest.mark.parametrize(
+    ("to", "subject"),
+    [
+        (S.PAID, "Payment received"),
+        (S.CANCELLED, "is cancelled"),
+    ],
+)
+def test_the_customer_is_emailed_after_commit(django_capture_on_commit_callbacks, to, subject):
+    order = order_in(S.PENDING_PAYMENT)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        order_transition(order=order, to=to, source="test")
+        assert mail.outbox == []  # nothing leaves before the transaction commits
+
+    assert len(callbacks) == 1
+    assert len(mail.outbox) == 1
+    assert subject in mail.outbox[0].subject
+    assert mail.outbox[0].to == [order.email]
+
+
+def test_shipped_is_emailed_with_the_address(django_capture_on_commit_callbacks):
+    order = order_in(S.PAID)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_transition(order=order, to=S.SHIPPED, source="test")
+    assert "on its way" in mail.outbox[-1].subject
+    assert "London" in mail.outbox[-1].body
+
+
+@pytest.mark.parametrize("to", [S.DELIVERED, S.REFUNDED, S.PAYMENT_FAILED])
+def test_other_moves_send_no_email(django_capture_on_commit_callbacks, to):
+    order = order_in(
+        S.SHIPPED if to == S.DELIVERED else S.PAID if to == S.REFUNDED else S.PENDING_PAYMENT
+    )
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        order_transition(order=order, to=to, source="test")
+    assert callbacks == []
+
+
+def test_a_broken_mail_server_does_not_undo_the_change(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 1
+    order = order_in(S.PENDING_PAYMENT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_transition(order=order, to=S.PAID, source="test")
+
+    assert Order.objects.get(pk=order.pk).status == S.PAID
+
+
+def test_order_totals_equal_the_sum_of_the_lines():
+    order = place_order([(ProductFactory(price="3.33"), 3), (ProductFactory(price="0.01"), 7)])
+    assert order.lines_total() == order.subtotal == order.total - order.shipping

@@ -1,0 +1,143 @@
+"""Checkout and the shopper's own orders."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, ListView
+
+from cart.exceptions import CartError
+from cart.models import Cart
+from cart.services import cart_add_item, cart_get
+from orders.exceptions import CartChanged, EmptyCart, IllegalTransition, InsufficientStock
+from orders.forms import CheckoutForm
+from orders.models import Order, OrderStatus
+from orders.services import (
+    checkout_signature,
+    order_place,
+    order_transition,
+    shipping_details_initial,
+)
+
+
+@login_required
+def checkout(request):
+    cart = cart_get(request=request, create=request.method == "POST")
+    contents = cart.contents() if cart else Cart.empty_contents()
+    if request.method != "POST":
+        if not contents.lines:
+            messages.info(request, "Your cart is empty: add something first.")
+            return redirect("cart:detail")
+        if contents.problems:
+            messages.error(request, "Some lines in your cart need your attention first.")
+            return redirect("cart:detail")
+    signature = checkout_signature(contents)
+    form = CheckoutForm(
+        request.POST if request.method == "POST" else None,
+        initial=shipping_details_initial(request.user),
+        signature=signature,
+    )
+    status = 200
+    if form.is_bound:
+        status = 400
+        if form.is_valid():
+            try:
+                order, created = order_place(
+                    user=request.user,
+                    cart=cart,
+                    shipping=form.shipping(),
+                    token=form.cleaned_data["token"],
+                    signature=form.cleaned_data["signature"],
+                )
+            except EmptyCart as exc:
+                messages.info(request, str(exc))
+                return redirect("cart:detail")
+            except InsufficientStock as exc:
+                messages.error(request, str(exc))
+                status = 409
+            except CartChanged as exc:
+                messages.warning(request, str(exc))
+                data = request.POST.copy()
+                data["signature"] = signature
+                form = CheckoutForm(data, signature=signature)
+                status = 409
+            else:
+                if created:
+                    messages.success(
+                        request, f"Thank you! Order {order.number} is placed and awaits payment."
+                    )
+                else:
+                    messages.info(request, f"Order {order.number} was already placed.")
+                return redirect(order)
+    return render(
+        request, "orders/checkout.html", {"form": form, "contents": contents}, status=status
+    )
+
+
+class OrderListView(LoginRequiredMixin, ListView):
+    template_name = "orders/order_list.html"
+    context_object_name = "orders"
+    paginate_by = 10
+
+    def get_queryset(self):
+        return Order.objects.for_customer(self.request.user)
+
+    def paginate_queryset(self, queryset, page_size):
+        # An odd page number shows the first or last page rather than a 404.
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
+class OrderDetailView(LoginRequiredMixin, DetailView):
+    template_name = "orders/order_detail.html"
+    slug_field = slug_url_kwarg = "number"
+
+    def get_queryset(self):
+        # Another shopper's order is a 404, not a 403: order numbers are not to be probed.
+        return Order.objects.for_customer(self.request.user).prefetch_related("items", "events")
+
+
+def _own_order(request, number):
+    return get_object_or_404(Order.objects.for_customer(request.user), number=number)
+
+
+@login_required
+@require_POST
+def cancel(request, number):
+    order = _own_order(request, number)
+    try:
+        order_transition(
+            order=order, to=OrderStatus.CANCELLED, actor=request.user, source="customer"
+        )
+    except IllegalTransition as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Order {order.number} is cancelled.")
+    return redirect(order)
+
+
+@login_required
+@require_POST
+def put_back_in_cart(request, number):
+    order = _own_order(request, number)
+    if not order.can_be_put_back_in_cart:
+        messages.error(request, "Only cancelled or unpaid orders can be put back in the cart.")
+        return redirect(order)
+    cart = cart_get(request=request, create=True)
+    added = 0
+    for item in order.items.select_related("product"):
+        try:
+            change = cart_add_item(cart=cart, product=item.product, quantity=item.quantity)
+        except CartError as exc:
+            messages.warning(request, str(exc))
+        else:
+            added += 1
+            if change.capped:
+                messages.warning(
+                    request, f"Only {change.quantity} of {item.product.name} could be added."
+                )
+    if added:
+        messages.success(request, "The items are back in your cart, at today's prices.")
+    return redirect("cart:detail")
