@@ -16,7 +16,11 @@ TEST_ENV := ENV_FILE= \
 	REDIS_URL=$(TEST_REDIS_URL) \
 	SECRET_KEY=test-only-secret-key-not-for-any-real-deployment-0123456789 \
 	ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
-	EMAIL_URL=consolemail://
+	EMAIL_URL=consolemail:// \
+	STRIPE_SECRET_KEY=sk_test_suite \
+	STRIPE_WEBHOOK_SECRET=whsec_test_suite \
+	STRIPE_API_BASE=http://127.0.0.1:9 \
+	STRIPE_MAX_NETWORK_RETRIES=0
 
 .PHONY: run test lint format migrations-check venv clean
 

@@ -6,9 +6,9 @@ from django.db.models.functions import Coalesce
 
 from accounts.admin import UserAdmin
 from accounts.models import User
-from orders.exceptions import IllegalTransition
+from orders.exceptions import OrderError
 from orders.models import PAID_STATUSES, Order, OrderEvent, OrderItem, OrderStatus
-from orders.services import order_transition
+from orders.services import order_cancel, order_transition
 
 
 class OrderItemInline(admin.TabularInline):
@@ -39,8 +39,11 @@ def _transition_action(to, description):
         done, refused = [], []
         for order in queryset.order_by("pk"):
             try:
-                order_transition(order=order, to=to, actor=request.user, source="back office")
-            except IllegalTransition as exc:
+                if to == OrderStatus.CANCELLED:
+                    order_cancel(order=order, actor=request.user, source="back office")
+                else:
+                    order_transition(order=order, to=to, actor=request.user, source="back office")
+            except OrderError as exc:
                 refused.append(str(exc))
             else:
                 done.append(order.number)

@@ -23,6 +23,7 @@ from orders.exceptions import (
     Shortage,
 )
 from orders.models import Order, OrderEvent, OrderItem, OrderStatus
+from orders.signals import order_cancel_requested
 
 logger = logging.getLogger(__name__)
 
@@ -191,3 +192,15 @@ def order_transition(*, order, to, actor=None, source, note=""):
 
     order.status, order.paid_at, order.updated = locked.status, locked.paid_at, locked.updated
     return order
+
+
+def order_cancel(*, order, actor=None, source, note=""):
+    """Cancel an unpaid order, giving its stock back.
+
+    Receivers of order_cancel_requested run first, outside the transaction: payments uses it to
+    expire an open payment session, so the order cannot be paid after its stock is released.
+    """
+    if order.status != S.PENDING_PAYMENT:
+        raise IllegalTransition(order, S.CANCELLED)
+    order_cancel_requested.send(sender=Order, order=order)
+    return order_transition(order=order, to=S.CANCELLED, actor=actor, source=source, note=note)

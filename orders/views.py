@@ -10,13 +10,13 @@ from django.views.generic import DetailView, ListView
 from cart.exceptions import CartError
 from cart.models import Cart
 from cart.services import cart_add_item, cart_get
-from orders.exceptions import CartChanged, EmptyCart, IllegalTransition, InsufficientStock
+from orders.exceptions import CartChanged, EmptyCart, InsufficientStock, OrderError
 from orders.forms import CheckoutForm
-from orders.models import Order, OrderStatus
+from orders.models import Order
 from orders.services import (
     checkout_signature,
+    order_cancel,
     order_place,
-    order_transition,
     shipping_details_initial,
 )
 
@@ -63,13 +63,11 @@ def checkout(request):
                 form = CheckoutForm(data, signature=signature)
                 status = 409
             else:
-                if created:
-                    messages.success(
-                        request, f"Thank you! Order {order.number} is placed and awaits payment."
-                    )
-                else:
+                if not created:
                     messages.info(request, f"Order {order.number} was already placed.")
-                return redirect(order)
+                    return redirect(order)
+                # Straight on to payment (the payments app's page for this order).
+                return redirect("payments:start", order.number)
     return render(
         request, "orders/checkout.html", {"form": form, "contents": contents}, status=status
     )
@@ -96,7 +94,9 @@ class OrderDetailView(LoginRequiredMixin, DetailView):
 
     def get_queryset(self):
         # Another shopper's order is a 404, not a 403: order numbers are not to be probed.
-        return Order.objects.for_customer(self.request.user).prefetch_related("items", "events")
+        return Order.objects.for_customer(self.request.user).prefetch_related(
+            "items", "events", "payments"
+        )
 
 
 def _own_order(request, number):
@@ -108,10 +108,8 @@ def _own_order(request, number):
 def cancel(request, number):
     order = _own_order(request, number)
     try:
-        order_transition(
-            order=order, to=OrderStatus.CANCELLED, actor=request.user, source="customer"
-        )
-    except IllegalTransition as exc:
+        order_cancel(order=order, actor=request.user, source="customer")
+    except OrderError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Order {order.number} is cancelled.")

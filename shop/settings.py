@@ -22,7 +22,15 @@ if ENV_FILE and Path(ENV_FILE).is_file():
 DEBUG = env.bool("DEBUG", default=False)
 
 # Production must be told these explicitly; development gets safe local defaults.
-REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_URL")
+REQUIRED_IN_PRODUCTION = (
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_URL",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+)
 if not DEBUG:
     missing = [name for name in REQUIRED_IN_PRODUCTION if not env.str(name, default="")]
     if missing:
@@ -221,6 +229,30 @@ STORAGES = {
 globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{STORE_NAME} <shop@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Payments ----------------------------------------------------------------------------------
+
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# "stripe", or "local": the stand-in checkout for development without Stripe keys.
+PAYMENT_BACKEND = env.str("PAYMENT_BACKEND", default="stripe" if STRIPE_SECRET_KEY else "local")
+if PAYMENT_BACKEND not in ("stripe", "local"):
+    raise ImproperlyConfigured("PAYMENT_BACKEND must be 'stripe' or 'local'.")
+if not DEBUG and PAYMENT_BACKEND == "local":
+    raise ImproperlyConfigured(
+        "PAYMENT_BACKEND=local is the development stand-in and cannot take real payments: "
+        "set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or DEBUG=true for development."
+    )
+if PAYMENT_BACKEND == "local" and not STRIPE_WEBHOOK_SECRET:
+    # The stand-in signs its events like Stripe does; in development any secret will do.
+    STRIPE_WEBHOOK_SECRET = "whsec_local_stand_in"  # noqa: S105 -- not a secret: dev only
+# Where the Stripe SDK sends its requests (the test suite points it at a local double).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# How long a shopper has to pay in one Checkout Session (Stripe allows 30 minutes to 24 hours).
+CHECKOUT_SESSION_MINUTES = env.int("CHECKOUT_SESSION_MINUTES", default=60)
+if not 30 <= CHECKOUT_SESSION_MINUTES <= 24 * 60:
+    raise ImproperlyConfigured("CHECKOUT_SESSION_MINUTES must be between 30 and 1440.")
 
 # --- Logging -----------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("cart/", include("cart.urls")),
     path("", include("orders.urls")),
+    path("", include("payments.urls")),
     path(f"{settings.ADMIN_URL}dashboard/", admin.site.admin_view(dashboard), name="dashboard"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", health.healthz, name="healthz"),

@@ -30,6 +30,8 @@ PRODUCTION_VARS = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/shop",
     "REDIS_URL": "redis://127.0.0.1:6379/15",
     "EMAIL_URL": "smtp://mail.example.com:587",
+    "STRIPE_SECRET_KEY": "sk_test_x",
+    "STRIPE_WEBHOOK_SECRET": "whsec_x",
 }
 
 
@@ -53,3 +55,9 @@ def test_production_without_required_variables_stops_with_one_message_naming_the
 def test_production_with_every_required_variable_starts():
     result = start(**PRODUCTION_VARS)
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_the_local_payment_stand_in():
+    result = start(**PRODUCTION_VARS, PAYMENT_BACKEND="local")
+    assert result.returncode != 0
+    assert "PAYMENT_BACKEND=local is the development stand-in" in result.stderr

@@ -1,0 +1,80 @@
+"""Payments in the back office: each order's payment attempts, refunds, and provider events."""
+
+from django.contrib import admin, messages
+
+from orders.admin import OrderAdmin
+from orders.exceptions import OrderError
+from orders.models import Order
+from payments.models import Payment, WebhookEvent
+from payments.services import order_refund
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    fields = (
+        "attempt",
+        "provider",
+        "session_id",
+        "status",
+        "amount",
+        "currency",
+        "refund_reason",
+        "created",
+        "updated",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description="Refund (selected paid orders)", permissions=["change"])
+def refund(modeladmin, request, queryset):
+    for order in queryset.order_by("pk"):
+        try:
+            sent = order_refund(order=order)
+        except OrderError as exc:
+            modeladmin.message_user(request, str(exc), messages.ERROR)
+            continue
+        if sent:
+            modeladmin.message_user(
+                request,
+                f"Refund of order {order.number} requested; it shows as refunded once the "
+                "payment service confirms.",
+                messages.SUCCESS,
+            )
+        else:
+            modeladmin.message_user(
+                request,
+                f"The payment service did not take the refund of order {order.number} now; "
+                "reconcile_payments will not retry staff refunds: try the action again.",
+                messages.WARNING,
+            )
+
+
+admin.site.unregister(Order)
+
+
+@admin.register(Order)
+class OrderWithPaymentsAdmin(OrderAdmin):
+    inlines = [*OrderAdmin.inlines, PaymentInline]
+    actions = [*OrderAdmin.actions, refund]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ("received", "type", "event_id", "object_id", "processed", "outcome")
+    list_filter = ("type",)
+    search_fields = ("event_id", "object_id", "outcome")
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

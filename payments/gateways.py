@@ -1,0 +1,179 @@
+"""Payment providers behind one interface: Stripe Checkout, and a local stand-in for development.
+
+Every method makes a network call (or, for the stand-in, its local equivalent): call them outside
+database transactions, never while holding row locks.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import stripe
+from django.conf import settings
+from django.urls import reverse
+
+from payments.money import to_minor_units
+
+
+class GatewayError(Exception):
+    """The provider could not be reached or refused the request; safe to try again later."""
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    url: str
+    status: str  # open, complete or expired
+    payment_status: str  # paid, unpaid or no_payment_required
+    amount_total: int | None
+    currency: str
+    payment_intent: str = ""
+    expires_at: datetime | None = None
+
+
+def session_line_items(order):
+    """The order's lines, and shipping as a line of its own, in the currency's minor units."""
+    currency = order.currency.lower()
+    items = [
+        {
+            "quantity": item.quantity,
+            "price_data": {
+                "currency": currency,
+                "unit_amount": to_minor_units(item.unit_price, order.currency),
+                "product_data": {"name": item.product_name},
+            },
+        }
+        for item in order.items.all()
+    ]
+    if order.shipping:
+        items.append(
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": currency,
+                    "unit_amount": to_minor_units(order.shipping, order.currency),
+                    "product_data": {"name": "Shipping"},
+                },
+            }
+        )
+    return items
+
+
+def _timestamp(value):
+    return datetime.fromtimestamp(value, tz=UTC) if value else None
+
+
+def session_from_provider(obj):
+    """A Session from Stripe's checkout.session object (from the API or inside an event)."""
+    if hasattr(obj, "to_dict"):
+        obj = obj.to_dict()
+    payment_intent = obj.get("payment_intent") or ""
+    if not isinstance(payment_intent, str):  # expanded object
+        payment_intent = payment_intent.get("id", "")
+    return Session(
+        id=obj["id"],
+        url=obj.get("url") or "",
+        status=obj.get("status") or "",
+        payment_status=obj.get("payment_status") or "",
+        amount_total=obj.get("amount_total"),
+        currency=(obj.get("currency") or "").upper(),
+        payment_intent=payment_intent,
+        expires_at=_timestamp(obj.get("expires_at")),
+    )
+
+
+class StripeGateway:
+    name = "stripe"
+
+    def _client(self):
+        return stripe.StripeClient(
+            settings.STRIPE_SECRET_KEY,
+            base_addresses={"api": settings.STRIPE_API_BASE},
+            max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+        )
+
+    def create_session(self, *, order, attempt, success_url, cancel_url, expires_at):
+        try:
+            session = self._client().v1.checkout.sessions.create(
+                params={
+                    "mode": "payment",
+                    "line_items": session_line_items(order),
+                    "client_reference_id": order.number,
+                    "metadata": {"order_id": str(order.pk), "order_number": order.number},
+                    "customer_email": order.email,
+                    "success_url": success_url,
+                    "cancel_url": cancel_url,
+                    "expires_at": int(expires_at.timestamp()),
+                },
+                options={"idempotency_key": f"order-{order.pk}-attempt-{attempt}"},
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+        return session_from_provider(session)
+
+    def retrieve_session(self, session_id):
+        try:
+            return session_from_provider(self._client().v1.checkout.sessions.retrieve(session_id))
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+
+    def expire_session(self, session_id):
+        """Expire an open session; returns the session as it is now, whatever its state."""
+        client = self._client()
+        try:
+            return session_from_provider(client.v1.checkout.sessions.expire(session_id))
+        except stripe.InvalidRequestError:
+            # Already complete or expired: report what it is, the caller decides.
+            return self.retrieve_session(session_id)
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+
+    def refund(self, *, payment, idempotency_key):
+        try:
+            self._client().v1.refunds.create(
+                params={"payment_intent": payment.payment_intent},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise GatewayError(str(exc)) from exc
+
+
+class LocalGateway:
+    """A stand-in for Stripe Checkout in development: a page of ours with Pay and Fail buttons.
+
+    Its events are built like Stripe's, signed with STRIPE_WEBHOOK_SECRET and handed to the same
+    webhook handler. Refused in production (settings and the payments.E001 system check).
+    """
+
+    name = "local"
+
+    def create_session(self, *, order, attempt, success_url, cancel_url, expires_at):
+        session_id = f"cs_local_{secrets.token_urlsafe(18)}"
+        return Session(
+            id=session_id,
+            url=reverse("payments:local_checkout", args=[session_id]),
+            status="open",
+            payment_status="unpaid",
+            amount_total=to_minor_units(order.total, order.currency),
+            currency=order.currency,
+            expires_at=expires_at,
+        )
+
+    def retrieve_session(self, session_id):
+        from payments.local import session_of
+
+        return session_of(session_id)
+
+    def expire_session(self, session_id):
+        from payments.local import expire
+
+        return expire(session_id)
+
+    def refund(self, *, payment, idempotency_key):
+        from payments.local import deliver_refund
+
+        deliver_refund(payment)
+
+
+def gateway():
+    return {"stripe": StripeGateway, "local": LocalGateway}[settings.PAYMENT_BACKEND]()

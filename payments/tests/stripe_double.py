@@ -1,0 +1,148 @@
+"""A local stand-in for the Stripe API, so tests run the real SDK over real HTTP.
+
+It speaks the few endpoints the store uses, records every request (form fields flattened the way
+the SDK encodes them, and headers), honours idempotency keys, and can be told to fail.
+"""
+
+import itertools
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+
+class StripeDouble:
+    def __init__(self):
+        self.requests = []
+        self.sessions = {}
+        self.refunds = []
+        self._by_key = {}
+        self._failures = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, status, body):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Request-Id", f"req_{next(double._ids)}")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self._answer(*double.handle("GET", self.path, {}, dict(self.headers)))
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+                self._answer(*double.handle("POST", self.path, form, dict(self.headers)))
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- test controls -------------------------------------------------------------------------
+
+    def fail_next(self, status=500, message="Something went wrong on Stripe's end."):
+        self._failures.append((status, message))
+
+    def complete(self, session_id, payment_status="paid"):
+        """The shopper paid (or started a delayed payment) on the hosted page."""
+        session = self.sessions[session_id]
+        session.update(status="complete", payment_status=payment_status)
+        session["payment_intent"] = f"pi_{session_id}"
+        return session
+
+    def calls(self, method, path_prefix):
+        return [
+            r for r in self.requests if r["method"] == method and r["path"].startswith(path_prefix)
+        ]
+
+    # --- the API -------------------------------------------------------------------------------
+
+    def handle(self, method, path, form, headers):
+        with self._lock:
+            self.requests.append({"method": method, "path": path, "form": form, "headers": headers})
+            if self._failures:
+                status, message = self._failures.pop(0)
+                return status, {"error": {"type": "api_error", "message": message}}
+            key = headers.get("Idempotency-Key")
+            if key and (method, path, key) in self._by_key:
+                return self._by_key[(method, path, key)]
+            answer = self._route(method, path, form)
+            if key:
+                self._by_key[(method, path, key)] = answer
+            return answer
+
+    def _route(self, method, path, form):
+        parts = path.split("?")[0].strip("/").split("/")
+        if method == "POST" and parts == ["v1", "checkout", "sessions"]:
+            return 200, self._create_session(form)
+        if parts[:3] == ["v1", "checkout", "sessions"] and len(parts) >= 4:
+            session = self.sessions.get(parts[3])
+            if session is None:
+                return 404, {
+                    "error": {"type": "invalid_request_error", "message": "No such session"}
+                }
+            if method == "GET" and len(parts) == 4:
+                return 200, session
+            if method == "POST" and parts[4:] == ["expire"]:
+                if session["status"] != "open":
+                    return 400, {
+                        "error": {
+                            "type": "invalid_request_error",
+                            "message": f"Only open sessions can be expired: {session['status']}",
+                        }
+                    }
+                session["status"] = "expired"
+                return 200, session
+        if method == "POST" and parts == ["v1", "refunds"]:
+            refund = {
+                "id": f"re_{next(self._ids)}",
+                "object": "refund",
+                "status": "succeeded",
+                "payment_intent": form.get("payment_intent"),
+            }
+            self.refunds.append(refund)
+            return 200, refund
+        return 404, {"error": {"type": "invalid_request_error", "message": f"No route {path}"}}
+
+    def _create_session(self, form):
+        session_id = f"cs_test_{next(self._ids)}"
+        amount, index = 0, 0
+        while f"line_items[{index}][quantity]" in form:
+            quantity = int(form[f"line_items[{index}][quantity]"])
+            amount += quantity * int(form[f"line_items[{index}][price_data][unit_amount]"])
+            index += 1
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "url": f"https://checkout.stripe.test/c/pay/{session_id}",
+            "status": "open",
+            "payment_status": "unpaid",
+            "amount_total": amount,
+            "currency": form.get("line_items[0][price_data][currency]"),
+            "client_reference_id": form.get("client_reference_id"),
+            "customer_email": form.get("customer_email"),
+            "metadata": {
+                key[len("metadata[") : -1]: value
+                for key, value in form.items()
+                if key.startswith("metadata[")
+            },
+            "expires_at": int(form.get("expires_at") or time.time() + 3600),
+            "payment_intent": None,
+        }
+        self.sessions[session_id] = session
+        return session

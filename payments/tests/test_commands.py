@@ -1,0 +1,162 @@
+"""`release_unpaid_orders` and staff refunds against the Stripe API double."""
+
+import threading
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory, order_manager
+from catalog.models import Product
+from catalog.tests.factories import ProductFactory
+from orders.models import Order, OrderStatus
+from orders.services import order_transition
+from orders.tests.factories import place_order
+from payments.models import Payment, PaymentStatus
+
+
+def age(order, minutes):
+    Order.objects.filter(pk=order.pk).update(created=timezone.now() - timedelta(minutes=minutes))
+
+
+def start_payment(order):
+    client = Client()
+    client.force_login(order.user)
+    client.get(reverse("payments:start", args=[order.number]))
+
+
+@pytest.mark.django_db
+def test_release_cancels_stale_unpaid_orders_expiring_their_session_first(stripe_api):
+    product = ProductFactory(stock=10)
+    stale = place_order([(product, 3)])
+    start_payment(stale)
+    fresh = place_order([(product, 1)])
+    paid = place_order([(product, 2)])
+    order_transition(order=paid, to=OrderStatus.PAID, source="test")
+    for order in (stale, paid):
+        age(order, 120)
+    out = StringIO()
+
+    call_command("release_unpaid_orders", "--older-than", "60", stdout=out)
+
+    assert Order.objects.get(pk=stale.pk).status == OrderStatus.CANCELLED
+    assert Order.objects.get(pk=fresh.pk).status == OrderStatus.PENDING_PAYMENT
+    assert Order.objects.get(pk=paid.pk).status == OrderStatus.PAID
+    assert Product.objects.get(pk=product.pk).stock == 10 - 1 - 2
+    session_id = Payment.objects.get(order=stale).session_id
+    assert stripe_api.sessions[session_id]["status"] == "expired"
+    assert f"Cancelled 1 unpaid order(s): {stale.number}" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_release_dry_run_changes_nothing(stripe_api):
+    order = place_order([(ProductFactory(stock=5), 1)])
+    age(order, 120)
+    out = StringIO()
+    call_command("release_unpaid_orders", "--older-than", "60", "--dry-run", stdout=out)
+    assert "Would cancel 1" in out.getvalue()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING_PAYMENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_releases_at_once_give_stock_back_once(stripe_api):
+    product = ProductFactory(stock=20)
+    orders = [place_order([(product, 2)]) for _ in range(4)]
+    for order in orders:
+        age(order, 120)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            call_command("release_unpaid_orders", "--older-than", "60", stdout=StringIO())
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert set(Order.objects.values_list("status", flat=True)) == {OrderStatus.CANCELLED}
+    assert Product.objects.get(pk=product.pk).stock == 20
+    for order in orders:
+        assert order.events.filter(to_status="cancelled").count() == 1
+
+
+@pytest.mark.django_db
+def test_staff_refund_calls_the_api_and_the_webhook_finishes_it(client, stripe_api, deliver):
+    order = place_order([(ProductFactory(stock=5), 1)])
+    start_payment(order)
+    session = stripe_api.complete(order.payments.get().session_id)
+    deliver("checkout.session.completed", session)
+    client.force_login(order_manager())
+
+    response = client.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": "refund", "_selected_action": [order.pk]},
+        follow=True,
+    )
+
+    [call] = stripe_api.calls("POST", "/v1/refunds")
+    assert call["form"]["payment_intent"] == session["payment_intent"]
+    assert call["headers"]["Idempotency-Key"] == f"refund-payment-{order.payments.get().pk}"
+    assert "shows as refunded once the payment service confirms" in response.content.decode()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+    assert Payment.objects.get().status == PaymentStatus.REFUND_PENDING
+
+    charge = {
+        "id": "ch_1",
+        "payment_intent": session["payment_intent"],
+        "amount": session["amount_total"],
+        "amount_refunded": session["amount_total"],
+    }
+    client.logout()
+    deliver("charge.refunded", charge)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED
+
+
+@pytest.mark.django_db
+def test_refund_of_an_unpaid_order_is_refused(client, stripe_api):
+    order = place_order([(ProductFactory(stock=5), 1)])
+    client.force_login(order_manager())
+    response = client.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": "refund", "_selected_action": [order.pk]},
+        follow=True,
+    )
+    assert "cannot become refunded" in response.content.decode()
+    assert not stripe_api.calls("POST", "/v1/refunds")
+
+
+@pytest.mark.django_db
+def test_catalog_managers_cannot_refund(client, stripe_api):
+    from accounts.tests.factories import catalog_manager
+
+    order = place_order([(ProductFactory(stock=5), 1)])
+    client.force_login(catalog_manager())
+    response = client.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": "refund", "_selected_action": [order.pk]},
+    )
+    assert response.status_code == 403
+    assert not stripe_api.calls("POST", "/v1/refunds")
+
+
+@pytest.mark.django_db
+def test_order_managers_see_payments_on_the_order(client, stripe_api):
+    order = place_order([(ProductFactory(stock=5), 1)], user=UserFactory())
+    start_payment(order)
+    client.force_login(order_manager())
+    html = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert order.payments.get().session_id in html

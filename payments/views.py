@@ -1,0 +1,114 @@
+"""Payment pages: start paying, back from the provider, the webhook, and the local stand-in."""
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from orders.models import Order, OrderStatus
+from payments import local
+from payments.gateways import GatewayError, gateway
+from payments.models import Payment, PaymentStatus
+from payments.services import PaymentUnavailable, payment_start, session_apply, webhook_receive
+
+logger = logging.getLogger(__name__)
+
+
+def _own_order(request, number):
+    return get_object_or_404(Order.objects.for_customer(request.user), number=number)
+
+
+@login_required
+@require_GET
+def start(request, number):
+    """Send the shopper to the order's payment page: the open session, or a new one."""
+    order = _own_order(request, number)
+    success = request.build_absolute_uri(reverse("payments:success"))
+    try:
+        payment = payment_start(
+            order=order,
+            success_url=f"{success}?session_id={{CHECKOUT_SESSION_ID}}",
+            cancel_url=request.build_absolute_uri(reverse("payments:cancelled", args=[number])),
+        )
+    except PaymentUnavailable as exc:
+        messages.error(request, str(exc))
+        return redirect(order)
+    return redirect(payment.url)
+
+
+@login_required
+@require_GET
+@never_cache
+def success(request):
+    """Back from paying. Shows the order's real status; the webhook decides what that is."""
+    session_id = request.GET.get("session_id", "")
+    payment = get_object_or_404(
+        Payment.objects.select_related("order"), session_id=session_id, order__user=request.user
+    )
+    order = payment.order
+    if order.status == OrderStatus.PENDING_PAYMENT and payment.status == PaymentStatus.OPEN:
+        # The webhook may still be on its way: ask the provider, and apply the same fulfilment.
+        try:
+            session_apply(session=gateway().retrieve_session(session_id))
+        except GatewayError as exc:
+            logger.warning("could not confirm session %s: %s", session_id, exc)
+        order.refresh_from_db()
+    confirming = order.status == OrderStatus.PENDING_PAYMENT
+    return render(request, "payments/success.html", {"order": order, "confirming": confirming})
+
+
+@login_required
+@require_GET
+def cancelled(request, number):
+    """Back from the provider without paying: the order waits, the shopper chooses."""
+    order = _own_order(request, number)
+    return render(request, "payments/cancelled.html", {"order": order})
+
+
+@csrf_exempt
+@require_POST
+def webhook(request):
+    result = webhook_receive(body=request.body, signature=request.headers.get("Stripe-Signature"))
+    return HttpResponse(result.message, status=result.status, content_type="text/plain")
+
+
+# --- The local stand-in (PAYMENT_BACKEND=local, development only) ------------------------------
+
+
+def _local_payment(request, session_id):
+    if settings.PAYMENT_BACKEND != "local":
+        raise Http404("The local payment stand-in is off.")
+    return get_object_or_404(
+        Payment.objects.select_related("order"),
+        session_id=session_id,
+        provider="local",
+        order__user=request.user,
+    )
+
+
+@login_required
+@require_GET
+def local_checkout(request, session_id):
+    payment = _local_payment(request, session_id)
+    return render(
+        request, "payments/local_checkout.html", {"payment": payment, "order": payment.order}
+    )
+
+
+@login_required
+@require_POST
+def local_pay(request, session_id):
+    payment = _local_payment(request, session_id)
+    if payment.status == PaymentStatus.OPEN:
+        if request.POST.get("outcome") == "fail":
+            local.fail(payment)
+        else:
+            local.pay(payment)
+    return redirect(f"{reverse('payments:success')}?session_id={session_id}")
