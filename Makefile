@@ -22,7 +22,7 @@ TEST_ENV := ENV_FILE= \
 	STRIPE_API_BASE=http://127.0.0.1:9 \
 	STRIPE_MAX_NETWORK_RETRIES=0
 
-.PHONY: run test lint format migrations-check venv clean
+.PHONY: run test lint format migrations-check venv clean browser screenshots
 
 $(VENV)/.installed-run: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -37,6 +37,17 @@ $(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt
 
 venv: $(VENV)/.installed-dev
 
+# Browser tests use Debian's Chromium (Playwright never downloads a browser here), axe-core and
+# the Nu HTML checker from npm, and Java to run the checker.
+browser:
+	@command -v chromium >/dev/null && command -v java >/dev/null || { \
+		echo "Installing Chromium and Java from Debian (needs root)"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium default-jre-headless >/dev/null; }
+
+e2e/node_modules/.installed: e2e/package.json
+	npm install --prefix e2e --no-package-lock --no-audit --no-fund --loglevel=error
+	touch $@
+
 .env:
 	$(PY) -m shop.devenv .env
 
@@ -47,9 +58,14 @@ run: $(VENV)/.installed-run .env
 	@echo "The admin password is DJANGO_SUPERUSER_PASSWORD in .env."
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev browser e2e/node_modules/.installed
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Desktop and phone screenshots of the main pages, into docs/screenshots/.
+screenshots: $(VENV)/.installed-dev browser
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(TEST_ENV) $(PY) -m pytest -q e2e/screenshots.py
 
 migrations-check: $(VENV)/.installed-dev
 	$(TEST_ENV) DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
@@ -63,4 +79,4 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache e2e/node_modules

@@ -47,10 +47,13 @@ def cart_get(*, request, create=False):
 
 def cart_count(*, request):
     """How many items the header shows, in one query (none for a guest without a cart)."""
-    if request.user.is_authenticated:
-        items = CartItem.objects.filter(cart__user=request.user)
-    elif request.session.session_key:
-        items = CartItem.objects.filter(cart__session_key=request.session.session_key)
+    # Error pages can be rendered before the session and auth middleware have run.
+    user = getattr(request, "user", None)
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if user is not None and user.is_authenticated:
+        items = CartItem.objects.filter(cart__user=user)
+    elif session_key:
+        items = CartItem.objects.filter(cart__session_key=session_key)
     else:
         return 0
     return items.aggregate(total=Sum("quantity"))["total"] or 0

@@ -237,6 +237,8 @@ def _verify(body, signature):
 
 def _handle(event):
     kind, obj = event["type"], event["data"]["object"]
+    if not obj.get("id"):
+        return f"{kind} without an object id: ignored"
     if kind.startswith("checkout.session."):
         session = session_from_provider(obj)
         with transaction.atomic():

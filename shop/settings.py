@@ -186,6 +186,7 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link is good for one day
 
 # --- Security ----------------------------------------------------------------------------------
 
+CSRF_FAILURE_VIEW = "shop.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

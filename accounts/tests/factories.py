@@ -1,6 +1,9 @@
 """Factories for accounts."""
 
+import importlib
+
 import factory
+from django.apps import apps
 from django.contrib.auth.models import Group
 
 from accounts.models import User
@@ -19,12 +22,28 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
+# The data migrations that create the staff groups and grant their permissions, with the function
+# each runs. A transactional test's flush empties the groups; running these again restores them.
+ROLE_MIGRATIONS = [
+    ("accounts.migrations.0002_staff_groups", "create_groups"),
+    ("catalog.migrations.0002_catalog_managers_permissions", "grant"),
+    ("orders.migrations.0002_order_managers_permissions", "grant"),
+    ("payments.migrations.0002_order_managers_permissions", "grant"),
+]
+
+
+def ensure_staff_groups():
+    for module, function in ROLE_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 class StaffFactory(UserFactory):
     is_staff = True
 
     @factory.post_generation
     def groups(self, create, extracted, **kwargs):
         if create and extracted:
+            ensure_staff_groups()
             self.groups.set(Group.objects.filter(name__in=extracted))
 
 

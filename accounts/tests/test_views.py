@@ -266,4 +266,5 @@ def test_forms_without_a_csrf_token_are_refused(client):
     csrf_client = client.__class__(enforce_csrf_checks=True)
     response = csrf_client.post(reverse("accounts:register"), {"email": "a@example.com"})
     assert response.status_code == 403
+    assert "Please try that again" in response.content.decode()
     assert User.objects.count() == 0

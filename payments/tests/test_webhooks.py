@@ -338,6 +338,13 @@ def test_unknown_event_types_are_answered_200_and_ignored(deliver):
     assert "not handled" in WebhookEvent.objects.get().outcome
 
 
+@pytest.mark.parametrize("obj", [{}, {"id": ""}, {"object": "checkout.session"}])
+def test_a_signed_event_without_an_object_id_is_ignored(deliver, obj):
+    response = deliver("checkout.session.completed", obj)
+    assert response.status_code == 200
+    assert "without an object id" in WebhookEvent.objects.get().outcome
+
+
 def test_an_event_for_an_unknown_session_is_ignored(deliver):
     response = deliver("checkout.session.completed", {"id": "cs_unknown", "status": "complete",
                                                       "payment_status": "paid"})  # fmt: skip
@@ -373,7 +380,9 @@ def test_the_success_page_says_confirming_while_nothing_is_known(client, checkou
     page = client.get(reverse("payments:success"), {"session_id": session["id"]})
     html = page.content.decode()
     assert "Confirming your payment" in html
-    assert '<meta http-equiv="refresh" content="3">' in html
+    assert "data-confirming" in html
+    assert "js/confirming" in html
+    assert "Check again" in html
     assert status(order) == OrderStatus.PENDING_PAYMENT
 
 

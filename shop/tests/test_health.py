@@ -67,4 +67,6 @@ def test_probes_answer_a_load_balancer_calling_by_ip_address(client, probe):
 
 
 def test_other_pages_still_refuse_an_unknown_host(client):
-    assert client.get("/accounts/login/", HTTP_HOST="10.0.0.7:8000").status_code == 400
+    response = client.get("/accounts/login/", HTTP_HOST="10.0.0.7:8000")
+    assert response.status_code == 400
+    assert "We could not understand that request" in response.content.decode()
