@@ -20,9 +20,10 @@ TEST_ENV := ENV_FILE= \
 	STRIPE_SECRET_KEY=sk_test_suite \
 	STRIPE_WEBHOOK_SECRET=whsec_test_suite \
 	STRIPE_API_BASE=http://127.0.0.1:9 \
-	STRIPE_MAX_NETWORK_RETRIES=0
+	STRIPE_MAX_NETWORK_RETRIES=0 \
+	SECURE_SSL_REDIRECT=false
 
-.PHONY: run test lint format migrations-check venv clean browser screenshots
+.PHONY: run test lint format migrations-check venv clean browser screenshots prod-check
 
 $(VENV)/.installed-run: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -61,6 +62,10 @@ run: $(VENV)/.installed-run .env
 test: $(VENV)/.installed-dev browser e2e/node_modules/.installed
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# The production configuration without Docker (see deploy/prod-check.sh).
+prod-check: $(VENV)/.installed-run
+	bash deploy/prod-check.sh
 
 # Desktop and phone screenshots of the main pages, into docs/screenshots/.
 screenshots: $(VENV)/.installed-dev browser

@@ -32,6 +32,16 @@ def pytest_sessionstart(session):
         pytest.exit(f"Redis is not reachable at {location}: {exc}", 2)
 
 
+@pytest.fixture
+def shopper(client):
+    """A signed-in shopper: the `client` is logged in as the returned user."""
+    from accounts.tests.factories import UserFactory
+
+    user = UserFactory()
+    client.force_login(user)
+    return user
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is slow on purpose; the tests that are about hashing put the real list back.

@@ -6,18 +6,23 @@ from django.urls import path, reverse_lazy
 
 from accounts import views
 from accounts.forms import LoginForm
+from shop.ratelimits import limit, limit_by_email
 
 app_name = "accounts"
 
 urlpatterns = [
     path("", views.AccountView.as_view(), name="account"),
-    path("register/", views.register, name="register"),
+    path("register/", limit("register")(views.register), name="register"),
     path(
         "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html",
-            authentication_form=LoginForm,
-            redirect_authenticated_user=True,
+        limit("login_ip")(
+            limit_by_email("login_account", "username")(
+                auth_views.LoginView.as_view(
+                    template_name="accounts/login.html",
+                    authentication_form=LoginForm,
+                    redirect_authenticated_user=True,
+                )
+            )
         ),
         name="login",
     ),
@@ -39,12 +44,16 @@ urlpatterns = [
     ),
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset.html",
-            email_template_name="accounts/email/password_reset.txt",
-            subject_template_name="accounts/email/password_reset_subject.txt",
-            success_url=reverse_lazy("accounts:password_reset_done"),
-            extra_email_context={"site_name": settings.STORE_NAME},
+        limit("password_reset")(
+            limit_by_email("password_reset", "email")(
+                auth_views.PasswordResetView.as_view(
+                    template_name="accounts/password_reset.html",
+                    email_template_name="accounts/email/password_reset.txt",
+                    subject_template_name="accounts/email/password_reset_subject.txt",
+                    success_url=reverse_lazy("accounts:password_reset_done"),
+                    extra_email_context={"site_name": settings.STORE_NAME},
+                )
+            )
         ),
         name="password_reset",
     ),

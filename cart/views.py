@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,6 +13,7 @@ from cart.forms import AddToCartForm, QuantityForm, form_error_text
 from cart.models import Cart, CartItem
 from cart.services import cart_add_item, cart_get, cart_remove_item, cart_set_quantity
 from catalog.models import Product
+from shop.ratelimits import limit
 
 
 def _back(request):
@@ -51,6 +52,7 @@ def detail(request):
 
 
 @require_POST
+@limit("cart", key="user_or_ip")
 def add(request):
     form = AddToCartForm(request.POST)
     if not form.is_valid():
@@ -74,7 +76,8 @@ def add(request):
         else:
             added = form.cleaned_data["quantity"]
             messages.success(request, f"Added {added} × {product.name} to your cart.")
-    return redirect(_back(request))
+    # A plain redirect: `next` is a path, never a URL name for redirect() to resolve.
+    return HttpResponseRedirect(_back(request))
 
 
 def _own_item(request, product_id):
@@ -88,6 +91,7 @@ def _own_item(request, product_id):
 
 
 @require_POST
+@limit("cart", key="user_or_ip")
 def update(request, product_id):
     cart, item = _own_item(request, product_id)
     form = QuantityForm(request.POST)
@@ -111,6 +115,7 @@ def update(request, product_id):
 
 
 @require_POST
+@limit("cart", key="user_or_ip")
 def remove(request, product_id):
     cart, item = _own_item(request, product_id)
     cart_remove_item(cart=cart, item=item)

@@ -47,6 +47,24 @@ def _local_payments(settings):
     settings.PAYMENT_BACKEND = "local"
 
 
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request):
+    """Journeys run under the store's real CSP: any violation the browser reports fails them."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield
+    assert violations == []
+
+
 def log_in(page: Page, live_server, email, password=PASSWORD):
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(email)

@@ -19,9 +19,11 @@ from orders.services import (
     order_place,
     shipping_details_initial,
 )
+from shop.ratelimits import limit
 
 
 @login_required
+@limit("checkout", key="user")
 def checkout(request):
     cart = cart_get(request=request, create=request.method == "POST")
     contents = cart.contents() if cart else Cart.empty_contents()

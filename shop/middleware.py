@@ -1,6 +1,65 @@
-"""Project-wide middleware."""
+"""Project-wide middleware: request ids and request logging, and the health probes."""
+
+import logging
+import re
+import time
+import uuid
+
+from django.utils.functional import empty
 
 from shop import health
+from shop.logging import request_id
+
+logger = logging.getLogger("shop.request")
+
+# An id from the proxy is kept only if it is short and plain, so it cannot forge log lines.
+VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+def _user_id(request):
+    # Only if something already loaded the user: never a database query just for the log.
+    user = getattr(request, "user", None)
+    wrapped = getattr(user, "_wrapped", empty)
+    if wrapped is empty or wrapped is None:
+        return None
+    return wrapped.pk if wrapped.is_authenticated else None
+
+
+class RequestIdMiddleware:
+    """Give every request an id (the proxy's X-Request-ID, or a new one), echo it in the
+    response, put it on every log line, and log the request once when it is answered."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request.id = incoming if VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id.set(request.id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request.id
+            level = (
+                logging.DEBUG if request.path_info in HealthCheckMiddleware.probes else logging.INFO
+            )
+            logger.log(
+                level,
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "user_id": _user_id(request),
+                },
+            )
+            return response
+        finally:
+            request_id.reset(token)
 
 
 class HealthCheckMiddleware:

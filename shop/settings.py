@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -74,7 +75,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "csp",
+    "django_ratelimit",
     "django_countries",
+    "shop",
     "accounts",
     "catalog",
     "cart",
@@ -83,6 +87,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "shop.middleware.RequestIdMiddleware",
     "shop.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -92,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "shop.urls"
@@ -187,12 +194,61 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link is good for one day
 # --- Security ----------------------------------------------------------------------------------
 
 CSRF_FAILURE_VIEW = "shop.views.csrf_failure"
+# HTTPS everywhere outside development. Behind a TLS-terminating proxy, set
+# TRUST_X_FORWARDED_PROTO so Django knows which requests arrived over HTTPS.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# No inline script or style anywhere; forms may post only here, and to Stripe Checkout, where
+# the pay redirect sends a form's response.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF, "https://checkout.stripe.com"],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# Rate limits (django-ratelimit), counted in the shared cache so every worker and host agrees.
+# Each is "<count>/<period>", period s, m, h or d.
+RATE_LIMITS = {
+    "login_ip": env.str("RATELIMIT_LOGIN_IP", default="20/m"),
+    "login_account": env.str("RATELIMIT_LOGIN_ACCOUNT", default="5/m"),
+    "register": env.str("RATELIMIT_REGISTER", default="10/h"),
+    "password_reset": env.str("RATELIMIT_PASSWORD_RESET", default="5/h"),
+    "cart": env.str("RATELIMIT_CART", default="60/m"),
+    "checkout": env.str("RATELIMIT_CHECKOUT", default="10/m"),
+}
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "shop.views.ratelimited"
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+# django-ratelimit knows only third-party Redis backends (W001) and refuses the development
+# memory cache (E003); shop.checks applies the rule that matters: shared cache when DEBUG is off.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
+if not SECURE_HSTS_PRELOAD:
+    # Joining the browsers' HSTS preload list is hard to undo, so it is a deliberate opt-in
+    # (SECURE_HSTS_PRELOAD=true), not something the deploy check should push on every install.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # --- Internationalisation ----------------------------------------------------------------------
 
@@ -258,17 +314,45 @@ if not 30 <= CHECKOUT_SESSION_MINUTES <= 24 * 60:
 # --- Logging -----------------------------------------------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+# JSON lines for log collectors in production; readable text in development.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request": {"()": "shop.logging.RequestContextFilter"}},
     "formatters": {
-        "text": {"format": "{asctime} {levelname} {name} {message}", "style": "{"},
+        "json": {"()": "shop.logging.JsonFormatter"},
+        "text": {
+            "()": "shop.logging.TextFormatter",
+            "format": "{asctime} {levelname} [{request_id}] {name} {message}",
+            "style": "{",
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "text"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["request"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # The request line is ours (shop.request); Django's duplicates it for 4xx/5xx.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# Errors to Sentry, when a DSN is given. No personal data is sent.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        send_default_pii=False,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+    )

@@ -13,6 +13,8 @@ admin.site.site_header = f"{settings.STORE_NAME} back office"
 admin.site.site_title = settings.STORE_NAME
 admin.site.index_title = "Run the shop"
 
+handler500 = "shop.views.server_error"
+
 urlpatterns = [
     path("", catalog_views.home, name="home"),
     path("", include("catalog.urls")),

@@ -1,8 +1,31 @@
-"""Project-wide views: the page shown when a form's CSRF check fails."""
+"""Project-wide views: error pages that must work when other things do not."""
 
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views.decorators.csrf import requires_csrf_token
 
 
 def csrf_failure(request, reason=""):
     # The reason is for developers (it is in the log); shoppers get a page that says what to do.
     return render(request, "403_csrf.html", status=403)
+
+
+def ratelimited(request, exception):
+    return render(request, "429.html", status=429)
+
+
+@requires_csrf_token
+def server_error(request):
+    """500, or 503 when the database is what failed: the store is down, not broken.
+
+    Rendered without a request context, so nothing here needs the database or the session.
+    """
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "30"
+        return response
+    return HttpResponseServerError(render_to_string("500.html"))

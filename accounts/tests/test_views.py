@@ -268,3 +268,14 @@ def test_forms_without_a_csrf_token_are_refused(client):
     assert response.status_code == 403
     assert "Please try that again" in response.content.decode()
     assert User.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("next_url", "location"), [("0", "0"), ("home", "home"), ("accounts:login", "/accounts/")]
+)
+def test_a_next_that_is_not_a_path_is_not_taken_for_a_url_name(client, next_url, location):
+    client.force_login(UserFactory())
+    response = client.post(reverse("accounts:register"), {"next": next_url})
+    assert response.status_code == 302
+    # A relative path on this site or the account page; never a view name looked up.
+    assert response["Location"] == location

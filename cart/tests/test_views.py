@@ -299,3 +299,9 @@ def test_empty_cart_page_for_a_new_visitor(client):
 def test_a_cart_factory_cart_belongs_to_its_user():
     cart = CartFactory()
     assert cart.user.cart == cart
+
+
+def test_a_next_that_looks_like_a_url_name_is_a_plain_path(shopper_client):
+    response = add(shopper_client, ProductFactory(), next="0")
+    assert response.status_code == 302
+    assert response["Location"] == "0"

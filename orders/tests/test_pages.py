@@ -3,7 +3,6 @@
 import pytest
 from django.urls import reverse
 
-from accounts.tests.factories import UserFactory
 from cart.models import CartItem
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
@@ -12,13 +11,6 @@ from orders.services import order_transition
 from orders.tests.factories import place_order
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def shopper(client):
-    user = UserFactory()
-    client.force_login(user)
-    return user
 
 
 def test_history_lists_the_shoppers_orders_newest_first_ten_a_page(client, shopper):

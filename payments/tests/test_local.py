@@ -20,13 +20,6 @@ def local_backend(settings):
     settings.PAYMENT_BACKEND = "local"
 
 
-@pytest.fixture
-def shopper(client):
-    user = UserFactory()
-    client.force_login(user)
-    return user
-
-
 def place_and_open_payment(client, shopper, product, quantity=2):
     fill_cart(shopper, [(product, quantity)])
     form = client.get(reverse("orders:checkout")).context["form"]

@@ -28,13 +28,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def shopper(client):
-    user = UserFactory()
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def checkout(client, shopper, stripe_api):
     """An order of 2 (stock 10 -> 8) with an open Checkout Session."""
 
