@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.html import format_html
 
+from catalog.cache import catalog_changed
 from catalog.models import Category, Product
 from catalog.services import product_save
 
@@ -127,9 +128,11 @@ class ProductAdmin(admin.ModelAdmin):
     @admin.action(description="Activate selected products", permissions=["change"])
     def activate(self, request, queryset):
         count = queryset.update(is_active=True)
+        catalog_changed()
         self.message_user(request, f"{count} product(s) activated.", messages.SUCCESS)
 
     @admin.action(description="Deactivate selected products", permissions=["change"])
     def deactivate(self, request, queryset):
         count = queryset.update(is_active=False)
+        catalog_changed()
         self.message_user(request, f"{count} product(s) deactivated.", messages.SUCCESS)

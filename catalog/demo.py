@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
 
+from catalog.cache import catalog_changed
 from catalog.models import Category, Product
 
 CATEGORIES = {
@@ -109,6 +110,7 @@ def demo_catalog_seed(*, products, seed=0, progress=None):
             if progress:
                 progress(number, products)
     created_total = Product.objects.filter(sku__startswith="DEMO-").count() - existing
+    catalog_changed()  # bulk_create sends no signals
     return DemoSeedResult(
         categories_created=categories_created,
         products_created=created_total,

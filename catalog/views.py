@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
 
+from catalog.cache import cache_for_anonymous
 from catalog.forms import SORTS, ProductListQuery, page_number
 from catalog.models import Category, Product
 from catalog.search import search_products
@@ -13,6 +14,7 @@ from catalog.search import search_products
 HOME_PRODUCTS = 8
 
 
+@cache_for_anonymous
 def home(request):
     products = Product.objects.available().in_stock().select_related("category")[:HOME_PRODUCTS]
     return render(
@@ -22,6 +24,7 @@ def home(request):
     )
 
 
+@cache_for_anonymous
 def product_list(request):
     query = ProductListQuery(request.GET)
     text, category_slug, sort = query.values()
@@ -62,6 +65,7 @@ def product_list(request):
     )
 
 
+@cache_for_anonymous
 def product_detail(request, slug):
     product = get_object_or_404(Product.objects.available().select_related("category"), slug=slug)
     return render(request, "catalog/product_detail.html", {"product": product})

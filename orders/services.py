@@ -13,6 +13,7 @@ from django.utils import timezone
 from cart.models import CartItem
 from cart.services import cart_lock
 from cart.shipping import shipping_cost
+from catalog.cache import catalog_changed_on_commit
 from catalog.models import Product
 from orders.emails import send_order_email
 from orders.exceptions import (
@@ -150,6 +151,7 @@ def order_place(*, user, cart, shipping, token, signature):
         raise AssertionError(f"Order {order.number}: lines do not add up to the subtotal.")
 
     CartItem.objects.filter(cart=cart).delete()
+    catalog_changed_on_commit()  # stock shown on cached pages changed
     OrderEvent.objects.create(
         order=order, to_status=S.PENDING_PAYMENT, actor=user, source="checkout", note="Order placed"
     )
@@ -182,6 +184,7 @@ def order_transition(*, order, to, actor=None, source, note=""):
     if (from_status, to) in RESTOCKING:
         for item in locked.items.order_by("product_id"):
             Product.objects.filter(pk=item.product_id).update(stock=F("stock") + item.quantity)
+        catalog_changed_on_commit()
 
     OrderEvent.objects.create(
         order=locked, from_status=from_status, to_status=to, actor=actor, source=source, note=note

@@ -7,7 +7,7 @@ from django.urls import include, path
 
 from catalog import views as catalog_views
 from orders.dashboard import dashboard
-from shop import health
+from shop import health, views
 
 admin.site.site_header = f"{settings.STORE_NAME} back office"
 admin.site.site_title = settings.STORE_NAME
@@ -27,6 +27,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+if settings.BENCHMARK_ENDPOINTS:
+    urlpatterns.append(path("bench/bare/", views.bench_bare))
 
 # Development only (static() returns nothing when DEBUG is off): production serves media from
 # the reverse proxy.

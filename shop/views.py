@@ -14,6 +14,14 @@ def csrf_failure(request, reason=""):
     return render(request, "403_csrf.html", status=403)
 
 
+BARE_PAGE = "<!DOCTYPE html><html lang=en><title>bare</title><p>" + "x" * 1000 + "</p></html>"
+
+
+def bench_bare(request):
+    """A 1 KB page through the full middleware stack: the ceiling the benchmarks compare with."""
+    return HttpResponse(BARE_PAGE)
+
+
 def ratelimited(request, exception):
     return render(request, "429.html", status=429)
 

@@ -1,0 +1,75 @@
+"""Whole-page caching of the catalogue for anonymous shoppers, in the shared cache.
+
+Pages are keyed by a catalogue version that every change of a product, a category or stock
+increments, so a cached page never outlives the data it shows (a TTL is only a backstop). The
+CSRF token inside cached forms is swapped for the visitor's own on the way out.
+"""
+
+import functools
+import hashlib
+import re
+import time
+
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+
+VERSION_KEY = "catalog:version"
+MAX_PATH = 500
+PAGE_TTL = 300  # seconds; the version bump is what keeps pages fresh
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+CSRF_PLACEHOLDER = 'name="csrfmiddlewaretoken" value="__csrf__"'
+
+
+def catalog_changed():
+    """Call after any change shoppers could see: prices, stock, names, pictures, categories."""
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # no version yet (or the cache was flushed): start a new one
+        cache.add(VERSION_KEY, int(time.time() * 1000), timeout=None)
+
+
+def catalog_changed_on_commit():
+    """For changes inside a transaction: invalidate now, and again once the change is visible,
+    so a page rendered from the old data in between is not kept either."""
+    catalog_changed()
+    transaction.on_commit(catalog_changed)
+
+
+def _version():
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        catalog_changed()
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def _personal(request):
+    """Pages that show something of this visitor's own are never shared."""
+    if request.user.is_authenticated or "messages" in request.COOKIES:
+        return True
+    session = request.session
+    return bool(session.session_key) and ("cart_id" in session or "_messages" in session)
+
+
+def cache_for_anonymous(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "GET" or _personal(request):
+            return view(request, *args, **kwargs)
+        path = request.get_full_path()
+        if len(path) > MAX_PATH:  # odd, long query strings are rendered, not stored
+            return view(request, *args, **kwargs)
+        key = f"page:{_version()}:{hashlib.sha256(path.encode()).hexdigest()}"
+        html = cache.get(key)
+        if html is None:
+            response = view(request, *args, **kwargs)
+            if response.status_code != 200 or getattr(response, "streaming", False):
+                return response
+            html = CSRF_FIELD.sub(CSRF_PLACEHOLDER, response.content.decode())
+            cache.set(key, html, PAGE_TTL)
+        token = f'name="csrfmiddlewaretoken" value="{get_token(request)}"'
+        return HttpResponse(html.replace(CSRF_PLACEHOLDER, token))
+
+    return wrapper

@@ -1,0 +1,102 @@
+"""The anonymous page cache: fast, shared only where nothing is personal, never stale."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from catalog.tests.factories import ProductFactory
+from orders.tests.factories import place_order
+
+pytestmark = pytest.mark.django_db
+
+
+def queries(client, path):
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(context), response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/", "/products/?sort=name", "/products/lamp/"])
+def test_a_second_anonymous_visit_is_served_without_the_database(client, path):
+    ProductFactory(slug="lamp")
+    first, _ = queries(client, path)
+    second, _ = queries(Client(), path)
+    assert first > 0
+    assert second == 0
+
+
+def test_a_price_change_reaches_the_product_page_at_once(client):
+    product = ProductFactory(slug="lamp", price=Decimal("10.00"))
+    assert "$10.00" in client.get("/products/lamp/").content.decode()
+
+    product.price = Decimal("12.50")
+    product.save()
+
+    html = Client().get("/products/lamp/").content.decode()
+    assert "$12.50" in html
+    assert "$10.00" not in html
+
+
+def test_stock_taken_by_an_order_reaches_the_product_page(client):
+    product = ProductFactory(slug="lamp", stock=1)
+    assert "In stock" in client.get("/products/lamp/").content.decode()
+
+    place_order([(product, 1)])
+
+    assert "Out of stock" in Client().get("/products/lamp/").content.decode()
+
+
+def test_the_admin_bulk_actions_reach_the_pages(client):
+    from accounts.tests.factories import catalog_manager
+
+    product = ProductFactory(slug="lamp", name="Lamp")
+    assert "Lamp" in Client().get("/products/").content.decode()
+    client.force_login(catalog_manager())
+    client.post(
+        reverse("admin:catalog_product_changelist"),
+        {"action": "deactivate", "_selected_action": [product.pk]},
+    )
+    assert "Lamp" not in Client().get("/products/").content.decode()
+
+
+def test_each_visitor_gets_a_csrf_token_of_their_own_that_works():
+    product = ProductFactory(slug="lamp")
+    for _ in range(2):
+        visitor = Client(enforce_csrf_checks=True)
+        html = visitor.get("/products/lamp/").content.decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        assert token != "__csrf__"
+        response = visitor.post(
+            reverse("cart:add"),
+            {"csrfmiddlewaretoken": token, "product": product.pk, "quantity": 1},
+        )
+        assert response.status_code == 302
+
+
+def test_signed_in_shoppers_and_guests_with_a_cart_see_their_own_header(client, shopper):
+    product = ProductFactory(slug="lamp")
+    Client().get("/products/lamp/")  # cached for anonymous visitors
+
+    client.post(reverse("cart:add"), {"product": product.pk, "quantity": 2})
+    html = client.get("/products/lamp/").content.decode()
+    assert 'class="cart-count">(2<' in html
+    assert "Your orders" in html
+
+    guest = Client()
+    guest.post(reverse("cart:add"), {"product": product.pk, "quantity": 3})
+    assert 'class="cart-count">(3<' in guest.get("/products/lamp/").content.decode()
+
+
+def test_a_message_is_shown_not_cached(client):
+    product = ProductFactory(slug="lamp")
+    response = client.post(
+        reverse("cart:add"), {"product": product.pk, "quantity": 1, "next": "/products/lamp/"}
+    )
+    assert "Added 1" in client.get(response["Location"]).content.decode()
+    assert "Added 1" not in Client().get("/products/lamp/").content.decode()
