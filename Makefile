@@ -23,7 +23,7 @@ TEST_ENV := ENV_FILE= \
 	STRIPE_MAX_NETWORK_RETRIES=0 \
 	SECURE_SSL_REDIRECT=false
 
-.PHONY: run test lint format migrations-check venv clean browser screenshots prod-check
+.PHONY: run test lint format migrations-check venv clean browser screenshots prod-check bench
 
 $(VENV)/.installed-run: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -66,6 +66,10 @@ test: $(VENV)/.installed-dev browser e2e/node_modules/.installed
 # The production configuration without Docker (see deploy/prod-check.sh).
 prod-check: $(VENV)/.installed-run
 	bash deploy/prod-check.sh
+
+# Load and capacity benchmark (about 5 minutes); writes bench/results/<date>.md.
+bench: $(VENV)/.installed-dev
+	$(PY) bench/run.py
 
 # Desktop and phone screenshots of the main pages, into docs/screenshots/.
 screenshots: $(VENV)/.installed-dev browser

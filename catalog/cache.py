@@ -24,6 +24,7 @@ CSRF_PLACEHOLDER = 'name="csrfmiddlewaretoken" value="__csrf__"'
 
 def catalog_changed():
     """Call after any change shoppers could see: prices, stock, names, pictures, categories."""
+    _memo["until"] = 0.0  # this process sees its own change at once
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # no version yet (or the cache was flushed): start a new one
@@ -37,11 +38,21 @@ def catalog_changed_on_commit():
     transaction.on_commit(catalog_changed)
 
 
+# Each process remembers the version for a moment: one round trip to Redis fewer per page, at
+# the price of showing a change up to VERSION_MEMO seconds late (in other processes).
+VERSION_MEMO = 1.0
+_memo = {"version": None, "until": 0.0}
+
+
 def _version():
+    now = time.monotonic()
+    if _memo["version"] is not None and now < _memo["until"]:
+        return _memo["version"]
     version = cache.get(VERSION_KEY)
     if version is None:
         catalog_changed()
         version = cache.get(VERSION_KEY)
+    _memo.update(version=version, until=now + VERSION_MEMO)
     return version
 
 

@@ -1,0 +1,74 @@
+"""Many shoppers checking out at once over HTTP: a load generator run in its own process.
+
+python bench/checkout_load.py BASE_URL BUYERS_JSON CONCURRENCY  -> one JSON line of results
+"""
+
+import json
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def main(base, buyers_file, concurrency):
+    with open(buyers_file) as file:
+        buyers = json.load(file)
+    opener = urllib.request.build_opener(NoRedirect)
+    outcomes, latencies, lock = Counter(), [], threading.Lock()
+    queue = list(reversed(buyers))
+
+    def worker():
+        while True:
+            with lock:
+                if not queue:
+                    return
+                buyer = queue.pop()
+            body = urllib.parse.urlencode({**buyer["form"], "csrfmiddlewaretoken": buyer["csrf"]})
+            request = urllib.request.Request(
+                f"{base}/checkout/",
+                data=body.encode(),
+                headers={"Cookie": buyer["cookie"], "Referer": f"{base}/checkout/"},
+            )
+            started = time.perf_counter()
+            try:
+                status = opener.open(request, timeout=30).status
+            except urllib.error.HTTPError as error:
+                status = error.code
+            except OSError as error:
+                status = type(error).__name__
+            elapsed = time.perf_counter() - started
+            with lock:
+                outcomes[{302: "ordered", 409: "not enough stock"}.get(status, str(status))] += 1
+                latencies.append(elapsed)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    print(
+        json.dumps(
+            {
+                "buyers": len(buyers),
+                "seconds": round(elapsed, 3),
+                "orders_per_s": round(outcomes["ordered"] / elapsed, 1),
+                "outcomes": dict(outcomes),
+                "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))

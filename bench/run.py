@@ -1,0 +1,323 @@
+"""The store's benchmark: `make bench`. Production configuration, 10,000 products, real load.
+
+gunicorn (2 workers, DEBUG off) on PostgreSQL and Redis; wrk from a second process for the pages;
+bench/checkout_load.py for many shoppers checking out at once; pgbench running a checkout's SQL as
+the database's own ceiling. Each page scenario runs after a warm-up, three times; the median is
+reported. Writes bench/results/<date>.md and prints the same table.
+"""
+
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the store's packages, when run as bench/run.py
+PY = sys.executable
+PORT = int(os.environ.get("BENCH_PORT", "18890"))
+BASE = f"http://127.0.0.1:{PORT}"
+DB = "shop_bench"
+CONNECTIONS = 16
+BUYERS = 400
+BUYER_CONCURRENCY = 32
+HOT_STOCK = 200
+
+os.environ.update(
+    {
+        "ENV_FILE": "",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
+        "REDIS_URL": "redis://127.0.0.1:6379/13",
+        "EMAIL_URL": "consolemail://",
+        "STRIPE_SECRET_KEY": "sk_test_bench",
+        "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+        "STRIPE_API_BASE": "http://127.0.0.1:9",
+        "SECURE_SSL_REDIRECT": "false",
+        "BENCHMARK_ENDPOINTS": "true",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "WARNING",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_MAX_REQUESTS": "0",
+        "MEDIA_ROOT": tempfile.mkdtemp(prefix="bench-media-"),
+        "DJANGO_SETTINGS_MODULE": "shop.settings",
+    }
+)
+
+
+def run(*args, **kwargs):
+    return subprocess.run(args, check=True, cwd=ROOT, text=True, **kwargs)
+
+
+def ensure_tools():
+    if not shutil.which("wrk"):
+        print("Installing wrk from Debian")
+        run("apt-get", "update", "-qq")
+        run("apt-get", "install", "-y", "-qq", "wrk", stdout=subprocess.DEVNULL)
+
+
+def fresh_database():
+    import psycopg
+    import redis
+
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB}")
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
+    run(PY, "manage.py", "migrate", "--noinput", "--verbosity", "0")
+    run(PY, "manage.py", "collectstatic", "--noinput", "--verbosity", "0")
+    run(PY, "manage.py", "seed_demo", "--products", "10000", "--verbosity", "0")
+
+
+def start_gunicorn():
+    # Left open for gunicorn to write to while it runs.
+    log = (ROOT / "bench" / "results" / "gunicorn.log").open("w")
+    process = subprocess.Popen(
+        [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{PORT}",
+         "shop.wsgi:application"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{BASE}/healthz", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start; see bench/results/gunicorn.log")
+
+
+def wrk(path, seconds, headers=()):
+    args = [
+        "wrk",
+        "-t2",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--latency",
+        "-s",
+        "bench/wrk-json.lua",
+    ]
+    for header in headers:
+        args += ["-H", header]
+    out = run(*args, f"{BASE}{path}", capture_output=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def page(name, path, headers=()):
+    wrk(path, 2, headers)  # warm-up: caches, connections, lazy imports
+    runs = [wrk(path, 5, headers) for _ in range(3)]
+    best = sorted(runs, key=lambda r: r["rps"])[1]  # the median run
+    errors = sum(r["errors"] + r["non2xx"] for r in runs)
+    print(f"  {name:<28} {best['rps']:>8.0f} req/s  p99 {best['p99_ms']:>6.1f} ms  errors {errors}")
+    return {
+        "name": name,
+        "path": path,
+        "rps": best["rps"],
+        "p99_ms": best["p99_ms"],
+        "errors": errors,
+    }
+
+
+def signed_in_cookie(user):
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.cached_db import SessionStore
+    from django.utils.crypto import get_random_string
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    csrf = get_random_string(32)
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}; csrftoken={csrf}", csrf
+
+
+def make_buyers(products, label):
+    """A shopper per entry of `products`, with that product in the cart, ready to check out."""
+    from accounts.models import User
+    from cart.models import Cart, CartItem
+    from orders.services import cart_signature
+
+    users = User.objects.bulk_create(
+        [
+            User(email=f"{label}-{n}@bench.example", password="!")  # noqa: S106 -- unusable
+            for n in range(len(products))
+        ]
+    )
+    carts = Cart.objects.bulk_create([Cart(user=user) for user in users])
+    CartItem.objects.bulk_create(
+        [
+            CartItem(cart=cart, product=product, quantity=1)
+            for cart, product in zip(carts, products, strict=True)
+        ]
+    )
+    buyers = []
+    address = {"full_name": "Bench Buyer", "address_line1": "1 Road", "city": "Town",
+               "postal_code": "12345", "country": "GB"}  # fmt: skip
+    for user, product in zip(users, products, strict=True):
+        cookie, csrf = signed_in_cookie(user)
+        form = {**address, "token": str(uuid.uuid4()),
+                "signature": cart_signature([(product.pk, 1, product.price)])}  # fmt: skip
+        buyers.append({"cookie": cookie, "csrf": csrf, "form": form})
+    return buyers
+
+
+def checkout(name, products):
+    from catalog.models import Product
+    from orders.models import Order
+
+    before = {p.pk: Product.objects.get(pk=p.pk).stock for p in products}
+    orders_before = Order.objects.count()
+    path = ROOT / "bench" / "results" / f"{name}.buyers.json"
+    path.write_text(json.dumps(make_buyers(products, name)))
+    out = run(PY, "bench/checkout_load.py", BASE, str(path), str(BUYER_CONCURRENCY),
+              capture_output=True).stdout  # fmt: skip
+    path.unlink()
+    result = json.loads(out.strip().splitlines()[-1])
+    made = Order.objects.count() - orders_before
+    sold = sum(before[p] - Product.objects.get(pk=p).stock for p in before)
+    negative = Product.objects.filter(stock__lt=0).count()
+    # Oversell: more sold than there was, stock below zero, or orders without their stock.
+    result["oversell"] = max(0, sold - sum(before.values())) + negative + abs(made - sold)
+    result["name"] = name
+    print(f"  {name:<28} {result['orders_per_s']:>8.1f} orders/s  {result['outcomes']}  "
+          f"oversell {result['oversell']}")  # fmt: skip
+    return result
+
+
+def pgbench(name, script, variables):
+    args = ["pgbench", "-n", "-c", str(BUYER_CONCURRENCY), "-j", "2", "-T", "8", "-f", script]
+    for key, value in variables.items():
+        args += ["-D", f"{key}={value}"]
+    out = run(*args, os.environ["DATABASE_URL"], capture_output=True).stdout
+    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+    print(f"  {name:<28} {tps:>8.0f} transactions/s")
+    return tps
+
+
+def worker_memory_mb(master):
+    sizes = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if re.search(rf"^PPid:\s+{master}$", text, re.M):
+            sizes.append(int(re.search(r"^VmRSS:\s+(\d+)", text, re.M).group(1)) / 1024)
+    return max(sizes)
+
+
+def machine():
+    memory_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    return f"{os.cpu_count()} cores, {memory_kb / 1024 / 1024:.1f} GiB memory, {sys.platform}"
+
+
+def main():
+    started = time.monotonic()
+    ensure_tools()
+    print("Setting up: fresh database, 10,000 products, static files")
+    fresh_database()
+    import django
+
+    django.setup()
+    from accounts.models import User
+    from catalog.models import Product
+    from orders.tests.factories import fill_cart
+
+    shopper = User.objects.create_user("shopper@bench.example", None)
+    fill_cart(shopper, [(p, 1) for p in Product.objects.filter(stock__gt=5)[:5]])
+    shopper_cookie, _ = signed_in_cookie(shopper)
+    detail = Product.objects.available().in_stock().first().get_absolute_url()
+
+    server = start_gunicorn()
+    try:
+        print(f"Pages, {CONNECTIONS} connections (median of 3 runs of 5 s):")
+        pages = [
+            page("bare Django view (ceiling)", "/bench/bare/"),
+            page("home", "/"),
+            page("product list, page 1", "/products/"),
+            page("product list, page 200", "/products/?page=200"),
+            page("search", "/products/?q=lantern"),
+            page("product detail", detail),
+            page("cart (signed in, 5 lines)", "/cart/", [f"Cookie: {shopper_cookie}"]),
+        ]
+        print(f"Checkout, {BUYERS} shoppers, {BUYER_CONCURRENCY} at once:")
+        spread_products = list(Product.objects.available().order_by("?")[:BUYERS])
+        Product.objects.filter(pk__in=[p.pk for p in spread_products]).update(stock=100)
+        spread = checkout("spread over many products", spread_products)
+        hot = Product.objects.available().exclude(pk__in=[p.pk for p in spread_products]).first()
+        Product.objects.filter(pk=hot.pk).update(stock=HOT_STOCK)
+        hot_run = checkout(f"one hot product (stock {HOT_STOCK})", [hot] * BUYERS)
+        memory = worker_memory_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    print("PostgreSQL alone, the same SQL (pgbench, 8 s):")
+    bench_user = User.objects.create_user("pgbench@bench.example", None)
+    from cart.models import Cart
+
+    cart = Cart.objects.create(user=bench_user)
+    ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
+    Product.objects.update(stock=1_000_000)
+    spread_script = Path(tempfile.mkstemp(suffix=".sql")[1])
+    spread_script.write_text(
+        f"\\set product random({ids[0]}, {ids[-1]})\n" + (ROOT / "bench/checkout.sql").read_text()
+    )
+    common = {"user": bench_user.pk, "cart": cart.pk}
+    ceiling_spread = pgbench("spread over many products", str(spread_script), common)
+    ceiling_hot = pgbench("one hot product", "bench/checkout.sql", {**common, "product": hot.pk})
+
+    report(pages, spread, hot_run, ceiling_spread, ceiling_hot, memory, time.monotonic() - started)
+
+
+def report(pages, spread, hot, ceiling_spread, ceiling_hot, memory, seconds):
+    bare = pages[0]["rps"]
+    lines = [
+        f"# Benchmark {datetime.date.today().isoformat()}",
+        "",
+        f"Machine: {machine()}. gunicorn with 2 sync workers, DEBUG off, PostgreSQL and Redis on",
+        f"the same machine, 10,000 products. Load from a second process on loopback: wrk with "
+        f"{CONNECTIONS} connections for pages (median of three 5 s runs after a 2 s warm-up), "
+        f"{BUYER_CONCURRENCY} concurrent shoppers for checkout. Run took {seconds:.0f} s.",
+        "",
+        "| Page | req/s | p99 ms | ratio to bare view | errors |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for p in pages:
+        lines.append(
+            f"| {p['name']} | {p['rps']:.0f} | {p['p99_ms']:.1f} | "
+            f"{p['rps'] / bare:.2f} | {p['errors']} |"
+        )
+    lines += [
+        "",
+        "| Checkout | orders/s | pgbench tx/s | ratio | outcomes | oversell | p99 ms |",
+        "|---|---:|---:|---:|---|---:|---:|",
+    ]
+    for run_, ceiling in ((spread, ceiling_spread), (hot, ceiling_hot)):
+        outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(run_["outcomes"].items()))
+        lines.append(
+            f"| {run_['name']} | {run_['orders_per_s']:.1f} | {ceiling:.0f} | "
+            f"{run_['orders_per_s'] / ceiling:.2f} | {outcomes} | {run_['oversell']} | "
+            f"{run_['p99_ms']} |"
+        )
+    lines += ["", f"Memory of one gunicorn worker after the load: {memory:.0f} MB.", ""]
+    text = "\n".join(lines)
+    out = ROOT / "bench" / "results" / f"{datetime.date.today().isoformat()}.md"
+    out.write_text(text)
+    print()
+    print(text)
+    print(f"Written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
