@@ -6,6 +6,7 @@ from django import forms
 from django.core.validators import RegexValidator
 
 from orders.models import Order
+from orders.widgets import LongSelect
 
 
 class CheckoutForm(forms.ModelForm):
@@ -34,6 +35,7 @@ class CheckoutForm(forms.ModelForm):
             "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
             "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
             "region": forms.TextInput(attrs={"autocomplete": "address-level1"}),
+            "country": LongSelect,
         }
 
     def __init__(self, *args, signature="", **kwargs):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from cart.models import CartItem
 from cart.services import cart_lock
 from cart.shipping import shipping_cost
-from catalog.cache import catalog_changed_on_commit
+from catalog.cache import catalog_changed, catalog_changed_on_commit
 from catalog.models import Product
 from orders.emails import send_order_email
 from orders.exceptions import (
@@ -80,6 +80,7 @@ def order_place(*, user, cart, shipping, token, signature):
     saw; if the cart or a price changed since, nothing happens and CartChanged is raised.
     Returns (order, created).
     """
+    number = order_number()  # before any lock: nothing below waits on it
     # Checkouts of one cart run one after another, so a double submit finds the first order.
     cart_lock(cart)
     existing = Order.objects.filter(user=user, checkout_token=token).first()
@@ -114,7 +115,7 @@ def order_place(*, user, cart, shipping, token, signature):
     )
     shipping_amount = shipping_cost(subtotal)
     order = Order.objects.create(
-        number=order_number(),
+        number=number,
         user=user,
         email=user.email,
         currency=settings.STORE_CURRENCY,
@@ -124,7 +125,7 @@ def order_place(*, user, cart, shipping, token, signature):
         checkout_token=token,
         **{field: shipping.get(field, "") for field in Order.SHIPPING_FIELDS},
     )
-    OrderItem.objects.bulk_create(
+    lines = OrderItem.objects.bulk_create(
         [
             OrderItem(
                 order=order,
@@ -147,11 +148,13 @@ def order_place(*, user, cart, shipping, token, signature):
         if taken != 1:
             product = products[item.product_id]
             raise InsufficientStock([Shortage(product.name, item.quantity, 0)])
-    if order.lines_total() != order.subtotal:  # the database also checks total = sub + shipping
+    # The lines must add up (the database checks each line and total = subtotal + shipping).
+    if sum((line.line_total for line in lines), Decimal("0.00")) != order.subtotal:
         raise AssertionError(f"Order {order.number}: lines do not add up to the subtotal.")
 
     CartItem.objects.filter(cart=cart).delete()
-    catalog_changed_on_commit()  # stock shown on cached pages changed
+    # Stock shown on cached pages changed; told after commit, not while rows are locked.
+    transaction.on_commit(catalog_changed, robust=True)
     OrderEvent.objects.create(
         order=order, to_status=S.PENDING_PAYMENT, actor=user, source="checkout", note="Order placed"
     )

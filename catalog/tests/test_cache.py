@@ -43,11 +43,14 @@ def test_a_price_change_reaches_the_product_page_at_once(client):
     assert "$10.00" not in html
 
 
-def test_stock_taken_by_an_order_reaches_the_product_page(client):
+def test_stock_taken_by_an_order_reaches_the_product_page(
+    client, django_capture_on_commit_callbacks
+):
     product = ProductFactory(slug="lamp", stock=1)
     assert "In stock" in client.get("/products/lamp/").content.decode()
 
-    place_order([(product, 1)])
+    with django_capture_on_commit_callbacks(execute=True):
+        place_order([(product, 1)])
 
     assert "Out of stock" in Client().get("/products/lamp/").content.decode()
 
