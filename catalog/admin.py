@@ -39,6 +39,19 @@ class InStockFilter(admin.SimpleListFilter):
         return queryset
 
 
+PRODUCT_FIELDS = (
+    "name",
+    "slug",
+    "sku",
+    "category",
+    "description",
+    "price",
+    "stock",
+    "is_active",
+    "image",
+)
+
+
 class ProductAdminForm(forms.ModelForm):
     # The stock the editor saw when the form was opened: their edit is applied as a difference
     # from it, so sales made while the form was open are kept (see product_save).
@@ -46,17 +59,7 @@ class ProductAdminForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = (
-            "name",
-            "slug",
-            "sku",
-            "category",
-            "description",
-            "price",
-            "stock",
-            "is_active",
-            "image",
-        )
+        fields = PRODUCT_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -74,21 +77,7 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ("name", "sku")
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("image_preview", "created", "updated")
-    fields = (
-        "name",
-        "slug",
-        "sku",
-        "category",
-        "description",
-        "price",
-        "stock",
-        "stock_seen",
-        "is_active",
-        "image",
-        "image_preview",
-        "created",
-        "updated",
-    )
+    fields = (*PRODUCT_FIELDS, "stock_seen", "image_preview", "created", "updated")
     actions = ("activate", "deactivate")
     list_per_page = 50
 

@@ -35,11 +35,10 @@ def checkout(request):
             messages.error(request, "Some lines in your cart need your attention first.")
             return redirect("cart:detail")
     signature = checkout_signature(contents)
-    form = CheckoutForm(
-        request.POST if request.method == "POST" else None,
-        initial=shipping_details_initial(request.user),
-        signature=signature,
-    )
+    if request.method == "POST":
+        form = CheckoutForm(request.POST, signature=signature)
+    else:
+        form = CheckoutForm(initial=shipping_details_initial(request.user), signature=signature)
     status = 200
     if form.is_bound:
         status = 400
@@ -101,14 +100,15 @@ class OrderDetailView(LoginRequiredMixin, DetailView):
         )
 
 
-def _own_order(request, number):
+def own_order_or_404(request, number):
+    """The shopper's own order; anyone else's is a 404 (order numbers are not to be probed)."""
     return get_object_or_404(Order.objects.for_customer(request.user), number=number)
 
 
 @login_required
 @require_POST
 def cancel(request, number):
-    order = _own_order(request, number)
+    order = own_order_or_404(request, number)
     try:
         order_cancel(order=order, actor=request.user, source="customer")
     except OrderError as exc:
@@ -121,7 +121,7 @@ def cancel(request, number):
 @login_required
 @require_POST
 def put_back_in_cart(request, number):
-    order = _own_order(request, number)
+    order = own_order_or_404(request, number)
     if not order.can_be_put_back_in_cart:
         messages.error(request, "Only cancelled or unpaid orders can be put back in the cart.")
         return redirect(order)

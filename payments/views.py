@@ -12,7 +12,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from orders.models import Order, OrderStatus
+from orders.models import OrderStatus
+from orders.views import own_order_or_404
 from payments import local
 from payments.gateways import GatewayError, gateway
 from payments.models import Payment, PaymentStatus
@@ -21,15 +22,11 @@ from payments.services import PaymentUnavailable, payment_start, session_apply, 
 logger = logging.getLogger(__name__)
 
 
-def _own_order(request, number):
-    return get_object_or_404(Order.objects.for_customer(request.user), number=number)
-
-
 @login_required
 @require_GET
 def start(request, number):
     """Send the shopper to the order's payment page: the open session, or a new one."""
-    order = _own_order(request, number)
+    order = own_order_or_404(request, number)
     success = request.build_absolute_uri(reverse("payments:success"))
     try:
         payment = payment_start(
@@ -68,7 +65,7 @@ def success(request):
 @require_GET
 def cancelled(request, number):
     """Back from the provider without paying: the order waits, the shopper chooses."""
-    order = _own_order(request, number)
+    order = own_order_or_404(request, number)
     return render(request, "payments/cancelled.html", {"order": order})
 
 
