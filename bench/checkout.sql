@@ -1,5 +1,8 @@
 -- What one checkout does in PostgreSQL, for pgbench: the ceiling checkout is compared with.
--- Variables: :product (the product bought), :user (an existing customer).
+-- Variables: :product (the product bought); :first_user and :first_cart, the first of one
+-- shopper and cart per pgbench client.
+\set user :first_user + :client_id
+\set cart :first_cart + :client_id
 BEGIN;
 UPDATE cart_cart SET updated = now() WHERE id = :cart;
 SELECT id, price, stock, is_active FROM catalog_product WHERE id = :product FOR UPDATE;
