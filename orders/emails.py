@@ -16,15 +16,15 @@ SUBJECTS = {
 }
 
 
-def send_order_email(order_id, kind):
-    """Email the customer about their order. Called after commit, so it sees committed data.
+def send_order_email(order, kind, items=None):
+    """Email the customer about their order. Called after commit, with the order as committed.
 
+    `items` are the order's lines when the caller has them at hand (read once more otherwise).
     A mail server failure is logged and does not undo the order change that caused it.
     """
-    from orders.models import Order
-
-    order = Order.objects.prefetch_related("items").get(pk=order_id)
-    context = {"order": order, "store_name": settings.STORE_NAME, "kind": kind}
+    if items is None:
+        items = list(order.items.all())
+    context = {"order": order, "items": items, "store_name": settings.STORE_NAME, "kind": kind}
     try:
         send_mail(
             subject=f"{settings.STORE_NAME}: {SUBJECTS[kind].format(number=order.number)}",

@@ -45,5 +45,11 @@ class CheckoutForm(forms.ModelForm):
             self.initial.setdefault("token", uuid.uuid4())
             self.initial["signature"] = signature
 
+    def _post_clean(self):
+        # Nothing is saved from this form (order_place builds the order from cleaned_data), so
+        # the model's validation would only go over the country list a second time and try
+        # constraints on money fields the form does not have.
+        pass
+
     def shipping(self):
         return {name: self.cleaned_data.get(name, "") for name in self.Meta.fields}

@@ -4,10 +4,12 @@ import hashlib
 import logging
 import secrets
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from cart.models import CartItem
@@ -87,16 +89,17 @@ def order_place(*, user, cart, shipping, token, signature):
     if existing:
         return existing, False
 
-    items = list(CartItem.objects.filter(cart=cart).order_by("product_id"))
+    # The lines with their products, the products locked in primary-key order (one query):
+    # two carts [A, B] and [B, A] cannot deadlock.
+    items = list(
+        CartItem.objects.filter(cart=cart)
+        .select_related("product")
+        .select_for_update(of=("product",))
+        .order_by("product_id")
+    )
     if not items:
         raise EmptyCart()
-    # Lock the products in primary-key order: two carts [A, B] and [B, A] cannot deadlock.
-    products = {
-        product.pk: product
-        for product in Product.objects.select_for_update()
-        .filter(pk__in=[item.product_id for item in items])
-        .order_by("pk")
-    }
+    products = {item.product_id: item.product for item in items}
     shortages = []
     for item in items:
         product = products[item.product_id]
@@ -139,15 +142,22 @@ def order_place(*, user, cart, shipping, token, signature):
             for item in items
         ]
     )
-    for item in items:
-        # Conditional, and the row count checked: on SQLite, where select_for_update does
-        # nothing, this is what stops a sale of stock that is not there.
-        taken = Product.objects.filter(pk=item.product_id, stock__gte=item.quantity).update(
-            stock=F("stock") - item.quantity
+    # One UPDATE for every line, conditional on each line's stock and its row count checked: on
+    # SQLite, where select_for_update does nothing, this is what stops a sale of stock that is
+    # not there.
+    enough = reduce(or_, (Q(pk=item.product_id, stock__gte=item.quantity) for item in items))
+    taken = Product.objects.filter(enough).update(
+        stock=Case(*(When(pk=item.product_id, then=F("stock") - item.quantity) for item in items))
+    )
+    if taken != len(items):
+        now = Product.objects.in_bulk(products)
+        raise InsufficientStock(
+            [
+                Shortage(now[item.product_id].name, item.quantity, now[item.product_id].stock)
+                for item in items
+                if item.quantity > now[item.product_id].stock
+            ]
         )
-        if taken != 1:
-            product = products[item.product_id]
-            raise InsufficientStock([Shortage(product.name, item.quantity, 0)])
     # The lines must add up (the database checks each line and total = subtotal + shipping).
     if sum((line.line_total for line in lines), Decimal("0.00")) != order.subtotal:
         raise AssertionError(f"Order {order.number}: lines do not add up to the subtotal.")
@@ -158,7 +168,7 @@ def order_place(*, user, cart, shipping, token, signature):
     OrderEvent.objects.create(
         order=order, to_status=S.PENDING_PAYMENT, actor=user, source="checkout", note="Order placed"
     )
-    transaction.on_commit(lambda: send_order_email(order.pk, "placed"), robust=True)
+    transaction.on_commit(lambda: send_order_email(order, "placed", lines), robust=True)
     logger.info("order placed: %s total %s %s", order.number, order.total, order.currency)
     return order, True
 
@@ -193,7 +203,7 @@ def order_transition(*, order, to, actor=None, source, note=""):
         order=locked, from_status=from_status, to_status=to, actor=actor, source=source, note=note
     )
     if to in EMAILED:
-        transaction.on_commit(lambda: send_order_email(locked.pk, EMAILED[to]), robust=True)
+        transaction.on_commit(lambda: send_order_email(locked, EMAILED[to]), robust=True)
     logger.info("order %s: %s -> %s by %s", locked.number, from_status, to, source)
 
     order.status, order.paid_at, order.updated = locked.status, locked.paid_at, locked.updated

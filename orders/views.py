@@ -25,50 +25,57 @@ from shop.ratelimits import limit
 @login_required
 @limit("checkout", key="user")
 def checkout(request):
-    cart = cart_get(request=request, create=request.method == "POST")
-    contents = cart.contents() if cart else Cart.empty_contents()
-    if request.method != "POST":
-        if not contents.lines:
-            messages.info(request, "Your cart is empty: add something first.")
-            return redirect("cart:detail")
-        if contents.problems:
-            messages.error(request, "Some lines in your cart need your attention first.")
-            return redirect("cart:detail")
-    signature = checkout_signature(contents)
     if request.method == "POST":
-        form = CheckoutForm(request.POST, signature=signature)
-    else:
-        form = CheckoutForm(initial=shipping_details_initial(request.user), signature=signature)
-    status = 200
-    if form.is_bound:
-        status = 400
-        if form.is_valid():
-            try:
-                order, created = order_place(
-                    user=request.user,
-                    cart=cart,
-                    shipping=form.shipping(),
-                    token=form.cleaned_data["token"],
-                    signature=form.cleaned_data["signature"],
-                )
-            except EmptyCart as exc:
-                messages.info(request, str(exc))
-                return redirect("cart:detail")
-            except InsufficientStock as exc:
-                messages.error(request, str(exc))
-                status = 409
-            except CartChanged as exc:
-                messages.warning(request, str(exc))
-                data = request.POST.copy()
-                data["signature"] = signature
-                form = CheckoutForm(data, signature=signature)
-                status = 409
-            else:
-                if not created:
-                    messages.info(request, f"Order {order.number} was already placed.")
-                    return redirect(order)
-                # Straight on to payment (the payments app's page for this order).
-                return redirect("payments:start", order.number)
+        return checkout_submit(request)
+    cart = cart_get(request=request)
+    contents = cart.contents() if cart else Cart.empty_contents()
+    if not contents.lines:
+        messages.info(request, "Your cart is empty: add something first.")
+        return redirect("cart:detail")
+    if contents.problems:
+        messages.error(request, "Some lines in your cart need your attention first.")
+        return redirect("cart:detail")
+    form = CheckoutForm(
+        initial=shipping_details_initial(request.user), signature=checkout_signature(contents)
+    )
+    return checkout_page(request, form, contents)
+
+
+def checkout_submit(request):
+    # The cart's lines are read here only when the page has to be shown again: placing the
+    # order reads them itself, under the cart's lock.
+    cart = cart_get(request=request, create=True)
+    form = CheckoutForm(request.POST)
+    if not form.is_valid():
+        return checkout_page(request, form, cart.contents(), status=400)
+    try:
+        order, created = order_place(
+            user=request.user,
+            cart=cart,
+            shipping=form.shipping(),
+            token=form.cleaned_data["token"],
+            signature=form.cleaned_data["signature"],
+        )
+    except EmptyCart as exc:
+        messages.info(request, str(exc))
+        return redirect("cart:detail")
+    except InsufficientStock as exc:
+        messages.error(request, str(exc))
+        return checkout_page(request, form, cart.contents(), status=409)
+    except CartChanged as exc:
+        messages.warning(request, str(exc))
+        contents = cart.contents()
+        data = request.POST.copy()
+        data["signature"] = checkout_signature(contents)
+        return checkout_page(request, CheckoutForm(data), contents, status=409)
+    if not created:
+        messages.info(request, f"Order {order.number} was already placed.")
+        return redirect(order)
+    # Straight on to payment (the payments app's page for this order).
+    return redirect("payments:start", order.number)
+
+
+def checkout_page(request, form, contents, status=200):
     return render(
         request, "orders/checkout.html", {"form": form, "contents": contents}, status=status
     )

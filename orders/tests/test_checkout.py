@@ -143,6 +143,24 @@ def test_the_order_keeps_its_snapshot_after_the_product_changes(client, shopper)
     assert "Lamp v2" not in client.get(order.get_absolute_url()).content.decode()
 
 
+@pytest.mark.parametrize("lines", [1, 4])
+def test_placing_an_order_costs_the_same_queries_however_many_lines(
+    client, shopper, lines, django_assert_num_queries
+):
+    fill_cart(shopper, [(ProductFactory(stock=5), 1) for _ in range(lines)])
+    hidden = open_checkout(client)
+
+    # The user, the cart; then in one transaction: order number, cart lock, repeat check, the
+    # lines with their products locked, order, its lines, stock, cart lines, event. (+ 2: the
+    # test's own transaction turns the atomic block into a savepoint.)
+    with django_assert_num_queries(11 + 2):
+        response = submit(client, hidden)
+
+    assert response.status_code == 302
+    assert Order.objects.get().items.count() == lines
+    assert Product.objects.filter(stock=4).count() == lines
+
+
 def test_a_repeated_submission_leads_to_the_order_already_made(client, shopper):
     lamp = ProductFactory(stock=10)
     fill_cart(shopper, [(lamp, 2)])
