@@ -52,9 +52,13 @@ def _fast_password_hashing(settings):
 def _empty_cache():
     from django.core.cache import cache
 
+    from catalog.cache import forget_local
+
     cache.clear()
+    forget_local()
     yield
     cache.clear()
+    forget_local()
 
 
 @pytest.fixture(autouse=True)

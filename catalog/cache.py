@@ -1,14 +1,17 @@
 """Whole-page caching of the catalogue for anonymous shoppers, in the shared cache.
 
 Pages are keyed by a catalogue version that every change of a product, a category or stock
-increments, so a cached page never outlives the data it shows (a TTL is only a backstop). The
-CSRF token inside cached forms is swapped for the visitor's own on the way out.
+increments, so a cached page never outlives the data it shows (a TTL is only a backstop). Each
+process also keeps its most recent pages under the same keys. The CSRF token inside cached forms
+is swapped for the visitor's own on the way out.
 """
 
 import functools
 import hashlib
 import re
+import threading
 import time
+from collections import OrderedDict
 
 from django.core.cache import cache
 from django.db import transaction
@@ -56,6 +59,29 @@ def _version():
     return version
 
 
+# The pages this process served last, by the same versioned key: a popular page costs no round
+# trip to Redis. A catalogue change gives every page a new key, so this never serves a page
+# older than the version memo allows; the oldest entries make way, bounding the memory.
+RECENT_PAGES = 64
+_recent = OrderedDict()
+_recent_lock = threading.Lock()  # gunicorn's threaded workers share it
+
+
+def _remember(key, html):
+    with _recent_lock:
+        _recent[key] = html
+        _recent.move_to_end(key)
+        while len(_recent) > RECENT_PAGES:
+            _recent.popitem(last=False)
+
+
+def forget_local():
+    """Drop the version and pages this process remembers: for when the shared cache is flushed."""
+    _memo["until"] = 0.0
+    with _recent_lock:
+        _recent.clear()
+
+
 def _personal(request):
     """Pages that show something of this visitor's own are never shared."""
     if request.user.is_authenticated or "messages" in request.COOKIES:
@@ -73,13 +99,14 @@ def cache_for_anonymous(view):
         if len(path) > MAX_PATH:  # odd, long query strings are rendered, not stored
             return view(request, *args, **kwargs)
         key = f"page:{_version()}:{hashlib.sha256(path.encode()).hexdigest()}"
-        html = cache.get(key)
+        html = _recent.get(key) or cache.get(key)
         if html is None:
             response = view(request, *args, **kwargs)
             if response.status_code != 200 or getattr(response, "streaming", False):
                 return response
             html = CSRF_FIELD.sub(CSRF_PLACEHOLDER, response.content.decode())
             cache.set(key, html, PAGE_TTL)
+        _remember(key, html)
         token = f'name="csrfmiddlewaretoken" value="{get_token(request)}"'
         return HttpResponse(html.replace(CSRF_PLACEHOLDER, token))
 

@@ -9,6 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from catalog.models import Product
 from catalog.tests.factories import ProductFactory
 from orders.tests.factories import place_order
 
@@ -41,6 +42,30 @@ def test_a_price_change_reaches_the_product_page_at_once(client):
     html = Client().get("/products/lamp/").content.decode()
     assert "$12.50" in html
     assert "$10.00" not in html
+
+
+def test_a_change_made_by_another_process_reaches_the_page_within_the_version_memo(client):
+    from catalog import cache as page_cache
+
+    product = ProductFactory(slug="lamp", price=Decimal("10.00"))
+    assert "$10.00" in client.get("/products/lamp/").content.decode()
+    assert "$10.00" in Client().get("/products/lamp/").content.decode()  # from this process
+
+    # Another worker changes the price: the row and the shared version, nothing in this process.
+    Product.objects.filter(pk=product.pk).update(price=Decimal("12.50"))
+    page_cache.cache.incr(page_cache.VERSION_KEY)
+    page_cache._memo["until"] = 0.0  # the version memo's second has passed
+
+    assert "$12.50" in Client().get("/products/lamp/").content.decode()
+
+
+def test_the_pages_kept_in_the_process_are_bounded(client, settings):
+    from catalog import cache as page_cache
+
+    ProductFactory(slug="lamp")
+    for page in range(page_cache.RECENT_PAGES + 10):
+        assert Client().get(f"/products/?page={page}").status_code == 200
+    assert len(page_cache._recent) == page_cache.RECENT_PAGES
 
 
 def test_stock_taken_by_an_order_reaches_the_product_page(
