@@ -26,9 +26,9 @@ PORT = int(os.environ.get("BENCH_PORT", "18890"))
 BASE = f"http://127.0.0.1:{PORT}"
 DB = "shop_bench"
 CONNECTIONS = 16
-BUYERS = 400
+BUYERS = 1000
 BUYER_CONCURRENCY = 32
-HOT_STOCK = 200
+HOT_STOCK = BUYERS // 2  # half the shoppers find it gone: what proves nothing is oversold
 
 os.environ.update(
     {
