@@ -1,9 +1,9 @@
 """Whole-page caching of the catalogue for anonymous shoppers, in the shared cache.
 
-Pages are keyed by a catalogue version that every change of a product, a category or stock
-increments, so a cached page never outlives the data it shows (a TTL is only a backstop). Each
-process also keeps its most recent pages under the same keys. The CSRF token inside cached forms
-is swapped for the visitor's own on the way out.
+Pages are keyed by a catalogue version that every change of a product or category, and every
+product going out of stock or back in, increments, so a cached page never outlives the data it
+shows (a TTL is only a backstop). Each process also keeps its most recent pages under the same
+keys. The CSRF token inside cached forms is swapped for the visitor's own on the way out.
 """
 
 import functools

@@ -163,8 +163,10 @@ def order_place(*, user, cart, shipping, token, signature):
         raise AssertionError(f"Order {order.number}: lines do not add up to the subtotal.")
 
     CartItem.objects.filter(cart=cart).delete()
-    # Stock shown on cached pages changed; told after commit, not while rows are locked.
-    transaction.on_commit(catalog_changed, robust=True)
+    # Pages show whether a product is in stock, not how many: they change only when an order
+    # sells one out. Told after commit, not while the rows are locked.
+    if any(products[item.product_id].stock == item.quantity for item in items):
+        transaction.on_commit(catalog_changed, robust=True)
     OrderEvent.objects.create(
         order=order, to_status=S.PENDING_PAYMENT, actor=user, source="checkout", note="Order placed"
     )

@@ -80,6 +80,25 @@ def test_stock_taken_by_an_order_reaches_the_product_page(
     assert "Out of stock" in Client().get("/products/lamp/").content.decode()
 
 
+def test_an_order_that_leaves_stock_keeps_the_cached_pages(
+    client, django_capture_on_commit_callbacks
+):
+    from catalog import cache as page_cache
+
+    lamp = ProductFactory(slug="lamp", stock=3)
+    assert "In stock" in client.get("/products/lamp/").content.decode()
+    version = page_cache.cache.get(page_cache.VERSION_KEY)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        place_order([(lamp, 2)])  # one left: the pages show the same
+    assert page_cache.cache.get(page_cache.VERSION_KEY) == version
+
+    with django_capture_on_commit_callbacks(execute=True):
+        place_order([(lamp, 1)])  # sold out
+    assert page_cache.cache.get(page_cache.VERSION_KEY) != version
+    assert "Out of stock" in Client().get("/products/lamp/").content.decode()
+
+
 def test_the_admin_bulk_actions_reach_the_pages(client):
     from accounts.tests.factories import catalog_manager
 
