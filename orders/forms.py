@@ -4,9 +4,23 @@ import uuid
 
 from django import forms
 from django.core.validators import RegexValidator
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
 
 from orders.models import Order
 from orders.widgets import LongSelect
+
+
+class CountryChoiceField(LazyTypedChoiceField):
+    def valid_value(self, value):
+        # A lookup by code, not a walk through a few hundred translated names on each submit.
+        return value in countries
+
+
+def checkout_formfield(field, **kwargs):
+    if field.name == "country":
+        kwargs["choices_form_class"] = CountryChoiceField
+    return field.formfield(**kwargs)
 
 
 class CheckoutForm(forms.ModelForm):
@@ -28,6 +42,7 @@ class CheckoutForm(forms.ModelForm):
     class Meta:
         model = Order
         fields = Order.SHIPPING_FIELDS
+        formfield_callback = checkout_formfield
         widgets = {
             "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
             "address_line1": forms.TextInput(attrs={"autocomplete": "address-line1"}),
