@@ -8,12 +8,11 @@ from functools import reduce
 from operator import or_
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
-from cart.models import CartItem
-from cart.services import cart_lock
+from cart.models import Cart, CartItem
 from cart.shipping import shipping_cost
 from catalog.cache import catalog_changed, catalog_changed_on_commit
 from catalog.models import Product
@@ -45,12 +44,13 @@ NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
 
 def order_number():
-    """A public order number: random, so it reveals nothing about how many orders there are."""
-    while True:
-        raw = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(10))
-        number = f"{raw[:5]}-{raw[5:]}"
-        if not Order.objects.filter(number=number).exists():
-            return number
+    """A public order number: random, so it reveals nothing about how many orders there are.
+
+    50 random bits: a number already taken is a one in 10^15 event per order, left to the
+    unique index and order_place's retry rather than checked for on every checkout.
+    """
+    raw = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
 
 
 def cart_signature(lines):
@@ -73,18 +73,32 @@ def shipping_details_initial(user):
     return {field: getattr(last, field) for field in Order.SHIPPING_FIELDS}
 
 
-@transaction.atomic
-def order_place(*, user, cart, shipping, token, signature):
-    """Turn the cart into an order awaiting payment, taking the stock, all or nothing.
+def order_place(*, user, shipping, token, signature):
+    """Turn the user's cart into an order awaiting payment, taking the stock, all or nothing.
 
     `shipping` holds Order.SHIPPING_FIELDS; `token` is the checkout form's one-time token: the same
     token again returns the order it already made. `signature` is the cart_signature the shopper
     saw; if the cart or a price changed since, nothing happens and CartChanged is raised.
     Returns (order, created).
     """
-    number = order_number()  # before any lock: nothing below waits on it
-    # Checkouts of one cart run one after another, so a double submit finds the first order.
-    cart_lock(cart)
+    for attempt in range(3):
+        number = order_number()
+        try:
+            return _order_place(user, number, shipping, token, signature)
+        except IntegrityError:
+            # Only a number drawn twice is worth another try; anything else is a real error.
+            if attempt == 2 or not Order.objects.filter(number=number).exists():
+                raise
+            logger.warning("order number %s was taken; drawing another", number)
+
+
+@transaction.atomic
+def _order_place(user, number, shipping, token, signature):
+    # The cart's row lock: checkouts of one cart run one after another, so a double submit
+    # finds the first order.
+    cart = Cart.objects.select_for_update().filter(user=user).first()
+    if cart is None:
+        raise EmptyCart()
     existing = Order.objects.filter(user=user, checkout_token=token).first()
     if existing:
         return existing, False

@@ -27,8 +27,7 @@ from shop.ratelimits import limit
 def checkout(request):
     if request.method == "POST":
         return checkout_submit(request)
-    cart = cart_get(request=request)
-    contents = cart.contents() if cart else Cart.empty_contents()
+    contents = cart_contents(request)
     if not contents.lines:
         messages.info(request, "Your cart is empty: add something first.")
         return redirect("cart:detail")
@@ -42,16 +41,14 @@ def checkout(request):
 
 
 def checkout_submit(request):
-    # The cart's lines are read here only when the page has to be shown again: placing the
-    # order reads them itself, under the cart's lock.
-    cart = cart_get(request=request, create=True)
+    # The cart is read here only when the page has to be shown again: placing the order finds
+    # and locks it itself.
     form = CheckoutForm(request.POST)
     if not form.is_valid():
-        return checkout_page(request, form, cart.contents(), status=400)
+        return checkout_page(request, form, cart_contents(request), status=400)
     try:
         order, created = order_place(
             user=request.user,
-            cart=cart,
             shipping=form.shipping(),
             token=form.cleaned_data["token"],
             signature=form.cleaned_data["signature"],
@@ -61,10 +58,10 @@ def checkout_submit(request):
         return redirect("cart:detail")
     except InsufficientStock as exc:
         messages.error(request, str(exc))
-        return checkout_page(request, form, cart.contents(), status=409)
+        return checkout_page(request, form, cart_contents(request), status=409)
     except CartChanged as exc:
         messages.warning(request, str(exc))
-        contents = cart.contents()
+        contents = cart_contents(request)
         data = request.POST.copy()
         data["signature"] = checkout_signature(contents)
         return checkout_page(request, CheckoutForm(data), contents, status=409)
@@ -73,6 +70,11 @@ def checkout_submit(request):
         return redirect(order)
     # Straight on to payment (the payments app's page for this order).
     return redirect("payments:start", order.number)
+
+
+def cart_contents(request):
+    cart = cart_get(request=request)
+    return cart.contents() if cart else Cart.empty_contents()
 
 
 def checkout_page(request, form, contents, status=200):

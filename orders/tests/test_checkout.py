@@ -150,15 +150,33 @@ def test_placing_an_order_costs_the_same_queries_however_many_lines(
     fill_cart(shopper, [(ProductFactory(stock=5), 1) for _ in range(lines)])
     hidden = open_checkout(client)
 
-    # The user, the cart; then in one transaction: order number, cart lock, repeat check, the
-    # lines with their products locked, order, its lines, stock, cart lines, event. (+ 2: the
-    # test's own transaction turns the atomic block into a savepoint.)
-    with django_assert_num_queries(11 + 2):
+    # The user; then in one transaction: the cart locked, the repeat check, the lines with
+    # their products locked, the order, its lines, the stock, the cart's lines, the event.
+    # (+ 2: the test's own transaction turns the atomic block into a savepoint.)
+    with django_assert_num_queries(9 + 2):
         response = submit(client, hidden)
 
     assert response.status_code == 302
     assert Order.objects.get().items.count() == lines
     assert Product.objects.filter(stock=4).count() == lines
+
+
+def test_an_order_number_drawn_twice_is_drawn_again(client, shopper, monkeypatch):
+    from orders import services
+
+    taken = place_order([(ProductFactory(stock=5), 1)]).number
+    numbers = iter([taken, "NEW23-NUMBR"])
+    monkeypatch.setattr(services, "order_number", lambda: next(numbers))
+    lamp = ProductFactory(stock=5)
+    fill_cart(shopper, [(lamp, 1)])
+
+    response = submit(client, open_checkout(client))
+
+    order = Order.objects.get(user=shopper)
+    assert order.number == "NEW23-NUMBR"
+    assert response["Location"] == reverse("payments:start", args=[order.number])
+    assert order.items.get().product == lamp
+    assert Product.objects.get(pk=lamp.pk).stock == 4
 
 
 def test_a_repeated_submission_leads_to_the_order_already_made(client, shopper):
