@@ -127,6 +127,7 @@ TEMPLATES = [
         },
     },
 ]
+FORM_RENDERER = "shop.renderers.FormRenderer"
 
 # --- Database ----------------------------------------------------------------------------------
 
