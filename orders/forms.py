@@ -8,7 +8,7 @@ from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
 from orders.models import Order
-from orders.widgets import LongSelect
+from orders.widgets import CountrySelect
 
 
 class CountryChoiceField(LazyTypedChoiceField):
@@ -50,7 +50,7 @@ class CheckoutForm(forms.ModelForm):
             "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
             "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
             "region": forms.TextInput(attrs={"autocomplete": "address-level1"}),
-            "country": LongSelect,
+            "country": CountrySelect,
         }
 
     def __init__(self, *args, signature="", **kwargs):
