@@ -78,9 +78,8 @@ def cart_contents(request):
 
 
 def checkout_page(request, form, contents, status=200):
-    return render(
-        request, "orders/checkout.html", {"form": form, "contents": contents}, status=status
-    )
+    context = {"form": form, "contents": contents, "cart_count": contents.count}
+    return render(request, "orders/checkout.html", context, status=status)
 
 
 class OrderListView(LoginRequiredMixin, ListView):

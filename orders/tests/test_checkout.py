@@ -161,6 +161,26 @@ def test_placing_an_order_costs_the_same_queries_however_many_lines(
     assert Product.objects.filter(stock=4).count() == lines
 
 
+def test_the_checkout_page_and_a_refusal_cost_a_fixed_number_of_queries(
+    client, shopper, django_assert_num_queries
+):
+    products = [ProductFactory(stock=5) for _ in range(4)]
+    fill_cart(shopper, [(product, 1) for product in products])
+    # The user, the cart, its lines with their products, the last order's address (the
+    # header's count comes from the lines).
+    with django_assert_num_queries(4):
+        hidden = open_checkout(client)
+    Product.objects.filter(pk=products[0].pk).update(stock=0)
+
+    # The user; the attempt: cart locked, repeat check, lines locked (+ 3: in the test's
+    # transaction it is a savepoint, rolled back); then the cart and its lines for the page.
+    with django_assert_num_queries(1 + 3 + 3 + 2):
+        response = submit(client, hidden)
+    assert response.status_code == 409
+    assert "Cart <span" in response.content.decode()
+    assert "(4<span" in response.content.decode()
+
+
 def test_an_order_number_drawn_twice_is_drawn_again(client, shopper, monkeypatch):
     from orders import services
 
