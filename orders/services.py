@@ -86,7 +86,12 @@ def order_place(*, user, shipping, token, signature):
         try:
             return _order_place(user, number, shipping, token, signature)
         except IntegrityError:
-            # Only a number drawn twice is worth another try; anything else is a real error.
+            # The form sent again after its order was placed, with the same lines back in the
+            # cart: the token's unique index stopped a second order.
+            existing = Order.objects.filter(user=user, checkout_token=token).first()
+            if existing:
+                return existing, False
+            # A number drawn twice is worth another try; anything else is a real error.
             if attempt == 2 or not Order.objects.filter(number=number).exists():
                 raise
             logger.warning("order number %s was taken; drawing another", number)
@@ -95,13 +100,10 @@ def order_place(*, user, shipping, token, signature):
 @transaction.atomic
 def _order_place(user, number, shipping, token, signature):
     # The cart's row lock: checkouts of one cart run one after another, so a double submit
-    # finds the first order.
+    # waits for the first and then finds the cart it emptied.
     cart = Cart.objects.select_for_update().filter(user=user).first()
     if cart is None:
         raise EmptyCart()
-    existing = Order.objects.filter(user=user, checkout_token=token).first()
-    if existing:
-        return existing, False
 
     # The lines with their products, the products locked in primary-key order (one query):
     # two carts [A, B] and [B, A] cannot deadlock.
@@ -112,6 +114,9 @@ def _order_place(user, number, shipping, token, signature):
         .order_by("product_id")
     )
     if not items:
+        existing = Order.objects.filter(user=user, checkout_token=token).first()
+        if existing:  # this form's order, placed by an earlier submit
+            return existing, False
         raise EmptyCart()
     products = {item.product_id: item.product for item in items}
     shortages = []

@@ -150,10 +150,10 @@ def test_placing_an_order_costs_the_same_queries_however_many_lines(
     fill_cart(shopper, [(ProductFactory(stock=5), 1) for _ in range(lines)])
     hidden = open_checkout(client)
 
-    # The user; then in one transaction: the cart locked, the repeat check, the lines with
-    # their products locked, the order, its lines, the stock, the cart's lines, the event.
-    # (+ 2: the test's own transaction turns the atomic block into a savepoint.)
-    with django_assert_num_queries(9 + 2):
+    # The user; then in one transaction: the cart locked, the lines with their products
+    # locked, the order, its lines, the stock, the cart's lines, the event. (+ 2: the test's
+    # own transaction turns the atomic block into a savepoint.)
+    with django_assert_num_queries(8 + 2):
         response = submit(client, hidden)
 
     assert response.status_code == 302
@@ -172,9 +172,9 @@ def test_the_checkout_page_and_a_refusal_cost_a_fixed_number_of_queries(
         hidden = open_checkout(client)
     Product.objects.filter(pk=products[0].pk).update(stock=0)
 
-    # The user; the attempt: cart locked, repeat check, lines locked (+ 3: in the test's
-    # transaction it is a savepoint, rolled back); then the cart and its lines for the page.
-    with django_assert_num_queries(1 + 3 + 3 + 2):
+    # The user; the attempt: cart locked, lines locked (+ 3: in the test's transaction it is
+    # a savepoint, rolled back); then the cart and its lines for the page.
+    with django_assert_num_queries(1 + 2 + 3 + 2):
         response = submit(client, hidden)
     assert response.status_code == 409
     assert "Cart <span" in response.content.decode()
@@ -213,6 +213,21 @@ def test_a_repeated_submission_leads_to_the_order_already_made(client, shopper):
     assert first["Location"] == reverse("payments:start", args=[Order.objects.get().number])
     assert Product.objects.get(pk=lamp.pk).stock == 8
     assert "was already placed" in client.get(second["Location"]).content.decode()
+
+
+def test_the_form_sent_again_with_the_same_lines_back_leads_to_its_order(client, shopper):
+    lamp = ProductFactory(stock=10)
+    fill_cart(shopper, [(lamp, 2)])
+    hidden = open_checkout(client)
+    submit(client, hidden)
+    fill_cart(shopper, [(lamp, 2)])  # the same lines again, then the old page's form
+
+    response = submit(client, hidden)
+
+    order = Order.objects.get()
+    assert response["Location"] == order.get_absolute_url()
+    assert Product.objects.get(pk=lamp.pk).stock == 8
+    assert CartItem.objects.filter(cart__user=shopper).count() == 1
 
 
 def test_every_short_line_is_reported_and_the_cart_is_kept(client, shopper):

@@ -38,9 +38,11 @@ def check_out_at_once(shoppers):
         try:
             barrier.wait()
             response = client.post(CHECKOUT, data)
-            results.append((response.status_code, response.content.decode()))
+            results.append(
+                (response.status_code, response.content.decode(), response.get("Location"))
+            )
         except Exception as exc:  # a deadlock or 500 would land here
-            results.append((500, repr(exc)))
+            results.append((500, repr(exc), None))
         finally:
             connection.close()
 
@@ -58,9 +60,9 @@ def test_25_shoppers_buying_the_last_10_make_exactly_10_orders():
 
     results = check_out_at_once(shoppers)
 
-    statuses = Counter(status for status, _ in results)
+    statuses = Counter(status for status, _, _ in results)
     assert statuses == {302: 10, 409: 15}
-    refusals = [body for status, body in results if status == 409]
+    refusals = [body for status, body, _ in results if status == 409]
     assert all("Hot item: none left (you asked for 1)" in body for body in refusals)
     assert Order.objects.count() == 10
     assert Product.objects.get(pk=product.pk).stock == 0
@@ -78,8 +80,29 @@ def test_carts_in_opposite_orders_never_deadlock():
             ready_to_check_out(UserFactory(), [(b, 3), (a, 2)]),
         ]
         results = check_out_at_once(shoppers)
-        assert [status for status, _ in results] == [302] * 4, results
+        assert [status for status, _, _ in results] == [302] * 4, results
 
     assert Order.objects.count() == 4 * rounds
     assert Product.objects.get(pk=a.pk).stock == 10_000 - 6 * rounds
     assert Product.objects.get(pk=b.pk).stock == 10_000 - 8 * rounds
+
+
+def test_the_same_form_sent_four_times_at_once_makes_one_order():
+    lamp = ProductFactory(stock=100)
+    for _ in range(5):
+        user = UserFactory()
+        client, data = ready_to_check_out(user, [(lamp, 2)])
+        clients = [client]
+        for _ in range(3):
+            clients.append(Client())
+            clients[-1].force_login(user)
+
+        results = check_out_at_once([(each, data) for each in clients])
+
+        order = Order.objects.get(user=user)
+        # One goes on to payment; the others, having waited for it, are sent to its page.
+        assert sorted(location for _, _, location in results) == sorted(
+            [reverse("payments:start", args=[order.number])] + [order.get_absolute_url()] * 3
+        ), results
+        assert order.items.get().quantity == 2
+    assert Product.objects.get(pk=lamp.pk).stock == 100 - 5 * 2
