@@ -189,7 +189,8 @@ def checkout(name, products):
     # Oversell: more sold than there was, stock below zero, or orders without their stock.
     result["oversell"] = max(0, sold - sum(before.values())) + negative + abs(made - sold)
     result["name"] = name
-    print(f"  {name:<28} {result['orders_per_s']:>8.1f} orders/s  {result['outcomes']}  "
+    print(f"  {name:<28} {result['orders_per_s']:>8.1f} orders/s  "
+          f"{result['answers_per_s']:>6.1f} answers/s  {result['outcomes']}  "
           f"oversell {result['oversell']}")  # fmt: skip
     return result
 
@@ -314,17 +315,25 @@ def report(pages, spread, hot, ceiling_spread, ceiling_hot, memory, seconds):
         )
     lines += [
         "",
-        "| Checkout | orders/s | pgbench tx/s | ratio | outcomes | oversell | p99 ms |",
-        "|---|---:|---:|---:|---|---:|---:|",
+        "| Checkout | orders/s | pgbench tx/s | ratio | answers/s | outcomes | oversell | p99 ms |",
+        "|---|---:|---:|---:|---:|---|---:|---:|",
     ]
     for run_, ceiling in ((spread, ceiling_spread), (hot, ceiling_hot)):
         outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(run_["outcomes"].items()))
         lines.append(
             f"| {run_['name']} | {run_['orders_per_s']:.1f} | {ceiling:.0f} | "
-            f"{run_['orders_per_s'] / ceiling:.2f} | {outcomes} | {run_['oversell']} | "
+            f"{run_['orders_per_s'] / ceiling:.2f} | {run_['answers_per_s']:.1f} | {outcomes} | "
+            f"{run_['oversell']} | "
             f"{run_['p99_ms']} |"
         )
-    lines += ["", f"Memory of one gunicorn worker after the load: {memory:.0f} MB.", ""]
+    lines += [
+        "",
+        "Orders/s counts the time while there was stock to sell (on the hot product, until it "
+        "sold out); answers/s counts every shopper over the whole run, refusals included.",
+        "",
+        f"Memory of one gunicorn worker after the load: {memory:.0f} MB.",
+        "",
+    ]
     text = "\n".join(lines)
     out = ROOT / "bench" / "results" / f"{datetime.date.today().isoformat()}.md"
     out.write_text(text)
