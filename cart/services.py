@@ -45,6 +45,12 @@ def cart_get(*, request, create=False):
     return Cart.objects.filter(session_key=request.session.session_key).first()
 
 
+def cart_contents(*, request):
+    """The shopper's cart lines with today's prices; empty contents if there is no cart."""
+    cart = cart_get(request=request)
+    return cart.contents() if cart else Cart.empty_contents()
+
+
 def cart_count(*, request):
     """How many items the header shows, in one query (none for a guest without a cart)."""
     # Error pages can be rendered before the session and auth middleware have run.

@@ -88,13 +88,18 @@ def order_place(*, user, shipping, token, signature):
         except IntegrityError:
             # The form sent again after its order was placed, with the same lines back in the
             # cart: the token's unique index stopped a second order.
-            existing = Order.objects.filter(user=user, checkout_token=token).first()
+            existing = placed_with(user, token)
             if existing:
                 return existing, False
             # A number drawn twice is worth another try; anything else is a real error.
             if attempt == 2 or not Order.objects.filter(number=number).exists():
                 raise
             logger.warning("order number %s was taken; drawing another", number)
+
+
+def placed_with(user, token):
+    """The shopper's order placed with this checkout form's token, if any."""
+    return Order.objects.filter(user=user, checkout_token=token).first()
 
 
 @transaction.atomic
@@ -114,7 +119,7 @@ def _order_place(user, number, shipping, token, signature):
         .order_by("product_id")
     )
     if not items:
-        existing = Order.objects.filter(user=user, checkout_token=token).first()
+        existing = placed_with(user, token)
         if existing:  # this form's order, placed by an earlier submit
             return existing, False
         raise EmptyCart()

@@ -8,8 +8,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
 from cart.exceptions import CartError
-from cart.models import Cart
-from cart.services import cart_add_item, cart_get
+from cart.services import cart_add_item, cart_contents, cart_get
 from orders.exceptions import CartChanged, EmptyCart, InsufficientStock, OrderError
 from orders.forms import CheckoutForm
 from orders.models import Order
@@ -27,7 +26,7 @@ from shop.ratelimits import limit
 def checkout(request):
     if request.method == "POST":
         return checkout_submit(request)
-    contents = cart_contents(request)
+    contents = cart_contents(request=request)
     if not contents.lines:
         messages.info(request, "Your cart is empty: add something first.")
         return redirect("cart:detail")
@@ -45,7 +44,7 @@ def checkout_submit(request):
     # and locks it itself.
     form = CheckoutForm(request.POST)
     if not form.is_valid():
-        return checkout_page(request, form, cart_contents(request), status=400)
+        return checkout_page(request, form, cart_contents(request=request), status=400)
     try:
         order, created = order_place(
             user=request.user,
@@ -58,10 +57,10 @@ def checkout_submit(request):
         return redirect("cart:detail")
     except InsufficientStock as exc:
         messages.error(request, str(exc))
-        return checkout_page(request, form, cart_contents(request), status=409)
+        return checkout_page(request, form, cart_contents(request=request), status=409)
     except CartChanged as exc:
         messages.warning(request, str(exc))
-        contents = cart_contents(request)
+        contents = cart_contents(request=request)
         data = request.POST.copy()
         data["signature"] = checkout_signature(contents)
         return checkout_page(request, CheckoutForm(data), contents, status=409)
@@ -70,11 +69,6 @@ def checkout_submit(request):
         return redirect(order)
     # Straight on to payment (the payments app's page for this order).
     return redirect("payments:start", order.number)
-
-
-def cart_contents(request):
-    cart = cart_get(request=request)
-    return cart.contents() if cart else Cart.empty_contents()
 
 
 def checkout_page(request, form, contents, status=200):
