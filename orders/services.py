@@ -110,8 +110,14 @@ def _order_place(user, number, shipping, token, signature):
     if cart is None:
         raise EmptyCart()
 
-    # The lines with their products, the products locked in primary-key order (one query):
-    # two carts [A, B] and [B, A] cannot deadlock.
+    # The lines with their products (one query). Guard 1, PostgreSQL: the products' row locks,
+    # held until commit. A checkout or a staff edit holding one of them is waited for, so the
+    # stock, active and price checks below read the product as committed, and nobody else can
+    # change it before this transaction ends. Without the lock, guards 2 and 3 below still stop
+    # an oversell, but a product deactivated or repriced meanwhile would be sold as it was.
+    # Locked in primary-key order, so carts [A, B] and [B, A] cannot deadlock. On SQLite
+    # select_for_update does nothing: the IMMEDIATE transactions (settings) take the database's
+    # write lock at BEGIN, so checkouts run one at a time and read what the last one committed.
     items = list(
         CartItem.objects.filter(cart=cart)
         .select_related("product")
@@ -166,13 +172,20 @@ def _order_place(user, number, shipping, token, signature):
             for item in items
         ]
     )
-    # One UPDATE for every line, conditional on each line's stock and its row count checked: on
-    # SQLite, where select_for_update does nothing, this is what stops a sale of stock that is
-    # not there.
+    # The stock for every line, taken in one UPDATE. Guards 2 and 3, on either engine, rely on
+    # no lock: they refuse the sale if a product's stock fell below its line's quantity after
+    # the checks above, by a path the locks do not cover (guard 1 lost or narrowed in a change,
+    # a trigger or other write in this transaction). While the locks hold they never fire.
+    # Guard 2: each product only WHERE stock >= quantity. Without it the stock would go below
+    # zero and the database's CHECK (stock >= 0) would end the checkout in an IntegrityError (a
+    # 500) instead of a refusal.
     enough = reduce(or_, (Q(pk=item.product_id, stock__gte=item.quantity) for item in items))
     taken = Product.objects.filter(enough).update(
         stock=Case(*(When(pk=item.product_id, then=F("stock") - item.quantity) for item in items))
     )
+    # Guard 3: fewer rows updated than lines means some stock was not there. InsufficientStock
+    # rolls back the order and the stock of every line. Without it, the order would stand with
+    # the short line's stock never taken.
     if taken != len(items):
         now = Product.objects.in_bulk(products)
         raise InsufficientStock(
