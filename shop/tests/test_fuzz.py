@@ -1,9 +1,11 @@
 """Random input to every public form and action: the answer is never a server error."""
 
+from urllib.parse import quote
+
 import pytest
 from django.test import Client
-from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from django.urls import resolve, reverse
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from accounts.tests.factories import UserFactory
@@ -77,3 +79,51 @@ def test_random_webhook_bodies_are_refused_cleanly(shopper_client, body, signatu
         HTTP_STRIPE_SIGNATURE=signature,
     )  # fmt: skip
     assert response.status_code == 400
+
+
+# Every URL with an order number or a payment session id in its path, with the value to fill in.
+IDENTIFIER_URLS = [
+    "/orders/{}/",
+    "/orders/{}/cancel/",
+    "/orders/{}/put-back/",
+    "/orders/{}/pay/",
+    "/orders/{}/payment-cancelled/",
+    "/payments/local/{}/",
+    "/payments/local/{}/pay/",
+]
+
+
+@pytest.mark.parametrize("url", IDENTIFIER_URLS)
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=st.text(min_size=1, max_size=300))
+@example(value="\x00")
+@example(value="ABCDE-FGH23\x00")
+@example(value="A" * 17)  # one more than Order.number holds
+@example(value="a" * 256)  # one more than Payment.session_id holds
+@example(value="x" * 5000)
+@example(value="ABCDE-FGH23")  # well formed, but nobody's order
+@example(value="cs_local_unknown")
+@example(value="é<script>")
+def test_odd_order_numbers_and_session_ids_in_urls_are_not_found(shopper_client, url, value):
+    path = url.format(quote(value, safe=""))
+    for method in (shopper_client.get, shopper_client.post):
+        response = method(path)
+        assert response.status_code in (404, 405), (path, method.__name__)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("orders:detail", "ABCDE-FGH23"),
+        ("orders:detail", "abcde-fgh23"),
+        ("payments:start", "ABCDE-FGH23"),
+        ("payments:local_checkout", "cs_local_Ab-_9xY-Q_rT-Zk8w2M3nP4"),  # token_urlsafe uses "-"
+        ("payments:local_pay", "cs_test_a1B2c3D4e5F6g7H8i9J0"),
+    ],
+)
+def test_the_identifiers_the_store_issues_still_reach_their_pages(name, value):
+    match = resolve(reverse(name, args=[value]))
+    assert match.view_name == name
+    assert list(match.kwargs.values()) == [value]
