@@ -4,6 +4,12 @@ Pages are keyed by a catalogue version that every change of a product or categor
 product going out of stock or back in, increments, so a cached page never outlives the data it
 shows (a TTL is only a backstop). Each process also keeps its most recent pages under the same
 keys. The CSRF token inside cached forms is swapped for the visitor's own on the way out.
+
+The key is the page's address without its query string (scheme, host, path) and the query
+parameters its view reads, nothing else: the cache sits in the Redis that holds the sessions, so
+made-up parameters must not be able to fill it. For the same reason a view marks a page rendered
+from values that are not in their canonical form (`?page=abc`, an unknown sort) with
+`not_shared`, and such a page is shown, never stored.
 """
 
 import functools
@@ -17,9 +23,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.utils.http import urlencode
 
 VERSION_KEY = "catalog:version"
-MAX_PATH = 500
+MAX_KEY_TEXT = 500  # host, path and read parameters: longer ones are rendered, not stored
 PAGE_TTL = 300  # seconds; the version bump is what keeps pages fresh
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 CSRF_PLACEHOLDER = 'name="csrfmiddlewaretoken" value="__csrf__"'
@@ -90,24 +97,56 @@ def _personal(request):
     return bool(session.session_key) and ("cart_id" in session or "_messages" in session)
 
 
-def cache_for_anonymous(view):
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method != "GET" or _personal(request):
-            return view(request, *args, **kwargs)
-        path = request.get_full_path()
-        if len(path) > MAX_PATH:  # odd, long query strings are rendered, not stored
-            return view(request, *args, **kwargs)
-        key = f"page:{_version()}:{hashlib.sha256(path.encode()).hexdigest()}"
-        html = _recent.get(key) or cache.get(key)
-        if html is None:
-            response = view(request, *args, **kwargs)
-            if response.status_code != 200 or getattr(response, "streaming", False):
-                return response
-            html = CSRF_FIELD.sub(CSRF_PLACEHOLDER, response.content.decode())
-            cache.set(key, html, PAGE_TTL)
-        _remember(key, html)
-        token = f'name="csrfmiddlewaretoken" value="{get_token(request)}"'
-        return HttpResponse(html.replace(CSRF_PLACEHOLDER, token))
+def read_params(request, names):
+    """The non-empty query parameters among `names`, in that order: what a cached page may
+    depend on."""
+    values = ((name, request.GET.get(name, "")) for name in names)
+    return {name: value for name, value in values if value}
 
-    return wrapper
+
+def not_shared(response):
+    """Mark a page for cache_for_anonymous to show but not store: rendered from query values
+    that are not in their canonical form, it would only be found again by the same junk URL."""
+    response.page_cache_not_shared = True
+    return response
+
+
+def cache_for_anonymous(*reads):
+    """Cache the view's pages for anonymous visitors, keyed on their address without the query
+    string and the query parameters named in `reads`, the only ones the view may read."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method != "GET" or _personal(request):
+                return view(request, *args, **kwargs)
+            if any(len(request.GET.getlist(name)) > 1 for name in reads):
+                # Which of the repeated values counts is the view's business: not shared.
+                return view(request, *args, **kwargs)
+            # The host is part of the page (its canonical link), not a visitor's choice: only
+            # the ALLOWED_HOSTS get this far.
+            text = f"{request.scheme}://{request.get_host()}{request.path}"
+            query = urlencode(read_params(request, reads))
+            if query:
+                text = f"{text}?{query}"
+            if len(text) > MAX_KEY_TEXT:
+                return view(request, *args, **kwargs)
+            key = f"page:{_version()}:{hashlib.sha256(text.encode()).hexdigest()}"
+            html = _recent.get(key) or cache.get(key)
+            if html is None:
+                response = view(request, *args, **kwargs)
+                if (
+                    response.status_code != 200
+                    or getattr(response, "streaming", False)
+                    or getattr(response, "page_cache_not_shared", False)
+                ):
+                    return response
+                html = CSRF_FIELD.sub(CSRF_PLACEHOLDER, response.content.decode())
+                cache.set(key, html, PAGE_TTL)
+            _remember(key, html)
+            token = f'name="csrfmiddlewaretoken" value="{get_token(request)}"'
+            return HttpResponse(html.replace(CSRF_PLACEHOLDER, token))
+
+        return wrapper
+
+    return decorator

@@ -4,6 +4,8 @@ import re
 from decimal import Decimal
 
 import pytest
+import redis
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +16,12 @@ from catalog.tests.factories import ProductFactory
 from orders.tests.factories import place_order
 
 pytestmark = pytest.mark.django_db
+
+
+def stored_pages():
+    """Pages in the shared cache, counted in Redis itself (the sessions live there too)."""
+    server = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    return sum(1 for _ in server.scan_iter(match="*:page:*"))
 
 
 def queries(client, path):
@@ -63,8 +71,8 @@ def test_the_pages_kept_in_the_process_are_bounded(client, settings):
     from catalog import cache as page_cache
 
     ProductFactory(slug="lamp")
-    for page in range(page_cache.RECENT_PAGES + 10):
-        assert Client().get(f"/products/?page={page}").status_code == 200
+    for number in range(page_cache.RECENT_PAGES + 10):
+        assert Client().get(f"/products/?q=lamp{number}").status_code == 200
     assert len(page_cache._recent) == page_cache.RECENT_PAGES
 
 
@@ -126,18 +134,28 @@ def test_each_visitor_gets_a_csrf_token_of_their_own_that_works():
         assert response.status_code == 302
 
 
-def test_signed_in_shoppers_and_guests_with_a_cart_see_their_own_header(client, shopper):
-    product = ProductFactory(slug="lamp")
+def test_a_signed_in_shopper_is_never_served_the_anonymous_page(client, shopper):
+    ProductFactory(slug="lamp")
     Client().get("/products/lamp/")  # cached for anonymous visitors
 
-    client.post(reverse("cart:add"), {"product": product.pk, "quantity": 2})
+    # No cart, no message: being signed in is all that sets this shopper apart.
+    assert not client.cookies.get("messages")
+    assert "cart_id" not in client.session
     html = client.get("/products/lamp/").content.decode()
-    assert 'class="cart-count">(2<' in html
-    assert "Your orders" in html
 
-    guest = Client()
-    guest.post(reverse("cart:add"), {"product": product.pk, "quantity": 3})
-    assert 'class="cart-count">(3<' in guest.get("/products/lamp/").content.decode()
+    assert "Your orders" in html
+    assert "Log in" not in html
+
+
+def test_a_guest_with_a_cart_is_never_served_the_anonymous_page(client):
+    product = ProductFactory(slug="lamp")
+    Client().get("/products/lamp/")  # cached for anonymous visitors
+    client.post(reverse("cart:add"), {"product": product.pk, "quantity": 3})
+    client.cookies.pop("messages", None)  # the "Added" message seen: only the cart is left
+
+    html = client.get("/products/lamp/").content.decode()
+
+    assert 'class="cart-count">(3<' in html
 
 
 def test_a_message_is_shown_not_cached(client):
@@ -147,3 +165,68 @@ def test_a_message_is_shown_not_cached(client):
     )
     assert "Added 1" in client.get(response["Location"]).content.decode()
     assert "Added 1" not in Client().get("/products/lamp/").content.decode()
+
+
+def test_made_up_query_parameters_and_page_numbers_share_one_cached_page():
+    from catalog import cache as page_cache
+
+    ProductFactory(slug="lamp")
+    assert Client().get("/products/").status_code == 200
+    for number in range(50):
+        assert Client().get(f"/products/?utm_source=mail{number}&x{number}=1").status_code == 200
+        assert Client().get(f"/products/?page=junk{number}").status_code == 200
+        assert Client().get(f"/products/?page={number + 2}").status_code == 200  # past the end
+
+    assert stored_pages() == 1
+    assert len(page_cache._recent) == 1
+
+
+def test_the_same_parameters_in_another_order_are_the_same_cached_page():
+    ProductFactory(slug="lamp", name="Lamp")
+    Client().get("/products/?q=lamp&sort=name")
+    count, html = queries(Client(), "/products/?sort=name&q=lamp&utm_source=mail")
+    assert count == 0
+    assert "Lamp" in html
+    assert stored_pages() == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=abc",
+        "page=0",
+        "page=01",
+        "page=2",  # past the end: the last page is shown
+        "sort=bogus",
+        "sort=relevance",  # only while searching
+        "q=%20lamp",
+        pytest.param(f"q={'x' * 101}", id="q-longer-than-the-cut"),
+        "q=lamp&q=mug",
+        "category=%20garden",
+    ],
+)
+def test_a_page_from_values_not_in_their_canonical_form_is_shown_not_stored(query):
+    from catalog.tests.factories import CategoryFactory
+
+    ProductFactory(slug="lamp", name="Lamp", category=CategoryFactory(slug="garden"))
+
+    response = Client().get(f"/products/?{query}")
+
+    assert response.status_code == 200
+    assert stored_pages() == 0
+
+
+def test_a_page_cached_from_a_url_with_made_up_parameters_carries_none_of_them():
+    ProductFactory.create_batch(30)
+    ProductFactory(slug="lamp")
+    Client().get("/products/?sort=name&page=2&utm_campaign=SOMEONE-ELSES")
+    Client().get("/products/lamp/?ref=SOMEONE-ELSES")
+
+    for path, back_to in [
+        ("/products/?sort=name&page=2", "/products/?sort=name&amp;page=2"),
+        ("/products/lamp/", "/products/lamp/"),
+    ]:
+        count, html = queries(Client(), path)
+        assert count == 0  # the page cached from the other visitor's URL
+        assert "SOMEONE-ELSES" not in html
+        assert f'name="next" value="{back_to}"' in html

@@ -181,10 +181,17 @@ def test_product_list_issues_a_fixed_number_of_queries(client, settings):
     assert counts == {3}  # categories, count, the page with its categories joined
 
 
-def test_product_list_stays_within_its_query_budget(client, django_assert_max_num_queries):
-    ProductFactory.create_batch(24)
+def test_a_category_page_stays_within_its_query_budget(client, django_assert_max_num_queries):
+    kitchen = CategoryFactory(slug="kitchen")
+    ProductFactory.create_batch(24, category=kitchen)
+    ProductFactory.create_batch(3)  # in other categories, which the filter lists
+
     with django_assert_max_num_queries(3):
-        client.get(LIST, {"category": "category-0", "sort": "name"})
+        response = client.get(LIST, {"category": "kitchen", "sort": "name"})
+
+    assert response.status_code == 200
+    assert len(response.context["products"]) == 24
+    assert response.content.decode().count('class="product-card"') == 24
 
 
 def test_product_detail_shows_the_product_with_seo_data(client, django_assert_num_queries):
