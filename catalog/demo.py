@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
@@ -15,6 +16,7 @@ from PIL import Image, ImageDraw
 
 from catalog.cache import catalog_changed
 from catalog.models import Category, Product
+from shop.money import fits_currency
 
 CATEGORIES = {
     "Kitchen": ("#c8553d", ["Mug", "Teapot", "Chopping Board", "Knife", "Colander", "Whisk"]),
@@ -89,6 +91,8 @@ def demo_catalog_seed(*, products, seed=0, progress=None):
         name = f"{rng.choice(ADJECTIVES)} {noun}"
         sku = f"DEMO-{number:06d}"
         price = Decimal(rng.randrange(199, 25000)) / 100
+        if not fits_currency(price, settings.STORE_CURRENCY):  # a store in yen: whole units
+            price = Decimal(rng.randrange(199, 25000))
         stock = 0 if rng.random() < 0.08 else rng.randrange(1, 120)
         batch.append(
             Product(

@@ -2,7 +2,9 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -10,6 +12,7 @@ from django.utils import timezone
 
 from catalog.search import product_search_vector
 from catalog.validators import validate_product_image
+from shop.money import fits_currency, minor_unit_exponent
 
 
 class Category(models.Model):
@@ -102,6 +105,16 @@ class Product(models.Model):
 
     def get_absolute_url(self):
         return reverse("catalog:product_detail", args=[self.slug])
+
+    def clean(self):
+        if self.price is not None and not fits_currency(self.price, settings.STORE_CURRENCY):
+            places = minor_unit_exponent(settings.STORE_CURRENCY)
+            raise ValidationError(
+                {
+                    "price": f"Prices in {settings.STORE_CURRENCY} have "
+                    + (f"at most {places} decimals." if places else "no decimals.")
+                }
+            )
 
     @property
     def in_stock(self):

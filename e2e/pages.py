@@ -10,6 +10,7 @@ from orders.models import OrderStatus
 from orders.services import order_transition
 from orders.tests.factories import fill_cart, place_order
 from payments.models import Payment
+from shop.money import to_minor_units
 
 SHOPPER_EMAIL = "ada@example.com"
 
@@ -36,7 +37,8 @@ def build_store():
     payment = Payment.objects.create(
         order=pending, provider="local", attempt=1, session_id="cs_local_audit",
         url=reverse("payments:local_checkout", args=["cs_local_audit"]),
-        amount=pending.total, currency=pending.currency,
+        amount=pending.total, amount_minor=to_minor_units(pending.total, pending.currency),
+        currency=pending.currency,
     )  # fmt: skip
     fill_cart(shopper, [(lantern, 2), (short, 2)])
     short.stock = 1  # the cart now asks for more than is left: a marked line

@@ -51,3 +51,23 @@ class IllegalTransition(OrderError):
             f"Order {order.number} is {order.get_status_display().lower()} and cannot become "
             f"{OrderStatus(to).label.lower()}."
         )
+
+
+class PaymentInProgress(OrderError):
+    """A payment session of the order is open (or being made): it could still be paid."""
+
+    def __init__(self, order):
+        self.order = order
+        super().__init__(
+            f"A payment for order {order.number} has just been started, so it was not "
+            "cancelled. Please try again in a minute."
+        )
+
+
+class RefundPending(OrderError):
+    def __init__(self, order):
+        self.order = order
+        super().__init__(
+            f"Order {order.number} has a refund on its way and cannot be shipped. Wait for the "
+            "refund to be confirmed."
+        )

@@ -22,15 +22,16 @@ from orders.exceptions import (
     EmptyCart,
     IllegalTransition,
     InsufficientStock,
+    PaymentInProgress,
     Shortage,
 )
 from orders.models import Order, OrderEvent, OrderItem, OrderStatus
-from orders.signals import order_cancel_requested
+from orders.signals import order_cancel_requested, order_status_changing
 
 logger = logging.getLogger(__name__)
 
 S = OrderStatus
-# The status graph (DESIGN.md, "Order status"). Terminal states have no entry.
+# The status graph, drawn in the README ("Checkout and orders"). Terminal states have no entry.
 TRANSITIONS = {
     S.PENDING_PAYMENT: {S.PAID, S.PAYMENT_FAILED, S.CANCELLED},
     S.PAID: {S.SHIPPED, S.REFUNDED},
@@ -39,6 +40,8 @@ TRANSITIONS = {
 # Moves that give the order's stock back. Both end in terminal states, so it happens once.
 RESTOCKING = {(S.PENDING_PAYMENT, S.PAYMENT_FAILED), (S.PENDING_PAYMENT, S.CANCELLED)}
 EMAILED = {S.PAID: "paid", S.SHIPPED: "shipped", S.CANCELLED: "cancelled"}
+# How often order_cancel expires sessions and tries again when a new one keeps appearing.
+CANCEL_ATTEMPTS = 3
 
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -216,15 +219,17 @@ def _order_place(user, number, shipping, token, signature):
 def order_transition(*, order, to, actor=None, source, note=""):
     """Move an order along the status graph; the only code that changes `Order.status`.
 
-    Locks the order, refuses a move the graph does not allow (IllegalTransition), gives the
-    stock back when the order is cancelled or its payment fails, records an OrderEvent, and
-    emails the customer once the transaction has committed.
+    Locks the order, refuses a move the graph does not allow (IllegalTransition) or one a
+    receiver of order_status_changing refuses (an OrderError: e.g. shipping while a refund is
+    pending), gives the stock back when the order is cancelled or its payment fails, records an
+    OrderEvent, and emails the customer once the transaction has committed.
     """
     to = S(to)
     locked = Order.objects.select_for_update().get(pk=order.pk)
     from_status = S(locked.status)
     if to not in TRANSITIONS.get(from_status, ()):
         raise IllegalTransition(locked, to)
+    order_status_changing.send(sender=Order, order=locked, to=to)
 
     locked.status = to
     fields = ["status", "updated"]
@@ -254,8 +259,19 @@ def order_cancel(*, order, actor=None, source, note=""):
 
     Receivers of order_cancel_requested run first, outside the transaction: payments uses it to
     expire an open payment session, so the order cannot be paid after its stock is released.
+    A session opened in between (the shopper pressed "Pay" at that moment) makes the move
+    itself refuse (PaymentInProgress, under the order's lock); it is expired in turn and the
+    cancel tried again.
     """
     if order.status != S.PENDING_PAYMENT:
         raise IllegalTransition(order, S.CANCELLED)
-    order_cancel_requested.send(sender=Order, order=order)
-    return order_transition(order=order, to=S.CANCELLED, actor=actor, source=source, note=note)
+    for attempt in range(CANCEL_ATTEMPTS):
+        order_cancel_requested.send(sender=Order, order=order)
+        try:
+            return order_transition(
+                order=order, to=S.CANCELLED, actor=actor, source=source, note=note
+            )
+        except PaymentInProgress:
+            if attempt == CANCEL_ATTEMPTS - 1:
+                raise
+            logger.info("order %s: a payment session opened while cancelling", order.number)

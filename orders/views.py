@@ -3,7 +3,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
@@ -67,8 +69,11 @@ def checkout_submit(request):
     if not created:
         messages.info(request, f"Order {order.number} was already placed.")
         return redirect(order)
-    # Straight on to payment (the payments app's page for this order).
-    return redirect("payments:start", order.number)
+    # Straight on to payment. Starting payment creates a payment session, so it is a POST: a
+    # 307 has the browser send this form (and its CSRF token) on to the payments app's page.
+    return HttpResponseRedirect(
+        reverse("payments:start", args=[order.number]), preserve_request=True
+    )
 
 
 def checkout_page(request, form, contents, status=200):

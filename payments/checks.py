@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core.checks import Error, register
 
+from shop.money import fits_currency
+
 
 @register("payments")
 def local_stand_in_is_development_only(app_configs, **kwargs):
@@ -16,3 +18,20 @@ def local_stand_in_is_development_only(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register("payments")
+def shipping_amounts_fit_the_currency(app_configs, **kwargs):
+    """Shipping is charged as its own line: it must be an amount the currency can express."""
+    errors = []
+    for name in ("SHIPPING_FLAT_RATE", "FREE_SHIPPING_THRESHOLD"):
+        amount = getattr(settings, name)
+        if amount is not None and not fits_currency(amount, settings.STORE_CURRENCY):
+            errors.append(
+                Error(
+                    f"{name} is {amount}, with more decimals than {settings.STORE_CURRENCY} has.",
+                    hint=f"Set it in whole units of {settings.STORE_CURRENCY}.",
+                    id="payments.E002",
+                )
+            )
+    return errors

@@ -12,11 +12,15 @@ import stripe
 from django.conf import settings
 from django.urls import reverse
 
-from payments.money import to_minor_units
+from shop.money import to_minor_units
 
 
 class GatewayError(Exception):
     """The provider could not be reached or refused the request; safe to try again later."""
+
+
+class IdempotencyConflict(GatewayError):
+    """The provider has seen this idempotency key with other parameters: use a new attempt."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,10 @@ class Session:
 
 
 def session_line_items(order):
-    """The order's lines, and shipping as a line of its own, in the currency's minor units."""
+    """The order's lines, and shipping as a line of its own, in the currency's minor units.
+
+    The provider charges the sum of these lines: see session_amount.
+    """
     currency = order.currency.lower()
     items = [
         {
@@ -59,26 +66,64 @@ def session_line_items(order):
     return items
 
 
+def session_amount(line_items):
+    """What the provider will charge for these line items, in minor units."""
+    return sum(item["quantity"] * item["price_data"]["unit_amount"] for item in line_items)
+
+
 def _timestamp(value):
     return datetime.fromtimestamp(value, tz=UTC) if value else None
 
 
+def text_field(obj, key, max_length=255):
+    """A string field of a provider object: missing is "", anything but plain text is refused."""
+    value = obj.get(key) or ""
+    if not isinstance(value, str) or len(value) > max_length or not value.isprintable():
+        raise ValueError(f"{key} is not a usable string")
+    return value
+
+
+def integer_field(obj, key):
+    value = obj.get(key)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise ValueError(f"{key} is not a whole number")
+    return value
+
+
 def session_from_provider(obj):
-    """A Session from Stripe's checkout.session object (from the API or inside an event)."""
+    """A Session from Stripe's checkout.session object (from the API or inside an event).
+
+    ValueError if a field the store reads has the wrong type or shape.
+    """
     if hasattr(obj, "to_dict"):
         obj = obj.to_dict()
-    payment_intent = obj.get("payment_intent") or ""
-    if not isinstance(payment_intent, str):  # expanded object
-        payment_intent = payment_intent.get("id", "")
+    payment_intent = obj.get("payment_intent")
+    if isinstance(payment_intent, dict):  # expanded object
+        payment_intent = text_field(payment_intent, "id")
+    else:
+        payment_intent = text_field(obj, "payment_intent")
+    expires_at = integer_field(obj, "expires_at")
     return Session(
-        id=obj["id"],
-        url=obj.get("url") or "",
-        status=obj.get("status") or "",
-        payment_status=obj.get("payment_status") or "",
-        amount_total=obj.get("amount_total"),
-        currency=(obj.get("currency") or "").upper(),
+        id=text_field(obj, "id"),
+        url=text_field(obj, "url", max_length=2000),
+        status=text_field(obj, "status", max_length=50),
+        payment_status=text_field(obj, "payment_status", max_length=50),
+        amount_total=integer_field(obj, "amount_total"),
+        currency=text_field(obj, "currency", max_length=3).upper(),
         payment_intent=payment_intent,
-        expires_at=_timestamp(obj.get("expires_at")),
+        expires_at=_timestamp(expires_at),
+    )
+
+
+def session_is_paid(session):
+    """The shopper's money is taken: the session is complete *and* its payment is settled.
+
+    A delayed payment method completes the session unpaid and settles later; nothing else
+    counts as paid, whatever the payment status says.
+    """
+    return session.status == "complete" and session.payment_status in (
+        "paid",
+        "no_payment_required",
     )
 
 
@@ -107,6 +152,8 @@ class StripeGateway:
                 },
                 options={"idempotency_key": f"order-{order.pk}-attempt-{attempt}"},
             )
+        except stripe.IdempotencyError as exc:
+            raise IdempotencyConflict(str(exc)) from exc
         except stripe.StripeError as exc:
             raise GatewayError(str(exc)) from exc
         return session_from_provider(session)

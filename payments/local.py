@@ -10,9 +10,10 @@ from django.conf import settings
 
 from payments.gateways import Session
 from payments.models import Payment, PaymentStatus
-from payments.money import to_minor_units
+from shop.money import to_minor_units
 
 STATUS = {
+    PaymentStatus.STARTING: ("open", "unpaid"),
     PaymentStatus.OPEN: ("open", "unpaid"),
     PaymentStatus.EXPIRED: ("expired", "unpaid"),
     PaymentStatus.FAILED: ("complete", "unpaid"),

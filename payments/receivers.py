@@ -1,8 +1,11 @@
-"""Signal receivers of the payments app."""
+"""Signal receivers of the payments app (the signals are described in orders.signals)."""
 
 from django.dispatch import receiver
 
-from orders.signals import order_cancel_requested
+from orders.exceptions import PaymentInProgress, RefundPending
+from orders.models import OrderStatus
+from orders.signals import order_cancel_requested, order_status_changing
+from payments.models import PaymentStatus
 from payments.services import open_sessions_expire
 
 
@@ -10,3 +13,20 @@ from payments.services import open_sessions_expire
 def expire_open_sessions(sender, order, **kwargs):
     """Before an unpaid order is cancelled, make its open payment session unpayable."""
     open_sessions_expire(order=order)
+
+
+@receiver(order_status_changing, dispatch_uid="payments.refuse_moves_with_money_in_flight")
+def refuse_moves_with_money_in_flight(sender, order, to, **kwargs):
+    """Under the order's row lock: no move that would lose track of the order's money.
+
+    - Shipping waits while the money that paid the order is being refunded.
+    - An order giving its stock back (cancelled, payment failed) may not leave a session that
+      can still be paid. A session still being made is given up here; payment_start then sees
+      it and expires the session instead of handing it out.
+    """
+    if to == OrderStatus.SHIPPED and order.payments.refunding_order().exists():
+        raise RefundPending(order)
+    if to in (OrderStatus.CANCELLED, OrderStatus.PAYMENT_FAILED):
+        order.payments.filter(status=PaymentStatus.STARTING).update(status=PaymentStatus.EXPIRED)
+        if order.payments.filter(status=PaymentStatus.OPEN).exists():
+            raise PaymentInProgress(order)

@@ -7,6 +7,7 @@ without paying an order twice. Calls to the provider happen outside database tra
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,14 +20,26 @@ from django.utils import timezone
 from orders.exceptions import IllegalTransition, OrderError
 from orders.models import Order, OrderStatus
 from orders.services import order_cancel, order_transition
-from payments.gateways import GatewayError, gateway, session_from_provider
+from payments.gateways import (
+    GatewayError,
+    IdempotencyConflict,
+    Session,
+    gateway,
+    integer_field,
+    session_amount,
+    session_from_provider,
+    session_is_paid,
+    session_line_items,
+    text_field,
+)
 from payments.models import Payment, PaymentStatus, WebhookEvent
-from payments.money import to_minor_units
+from shop.money import to_minor_units
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_TOLERANCE = 300  # seconds, as Stripe's own libraries use
 EXPIRY_MARGIN = timedelta(minutes=2)  # do not send a shopper to a session about to expire
+MIN_SESSION = timedelta(minutes=30)  # the shortest session Stripe makes
 SOURCE = "payment provider"
 
 
@@ -37,96 +50,168 @@ class PaymentUnavailable(Exception):
 # --- Starting a payment ------------------------------------------------------------------------
 
 
-def payment_start(*, order, success_url, cancel_url):
+def payment_start(*, order: Order, success_url: str, cancel_url: str) -> Payment:
     """The open session to send the shopper to: the current one, or a new attempt.
 
-    `success_url` may contain {CHECKOUT_SESSION_ID}, which the provider fills in.
+    `success_url` may contain {CHECKOUT_SESSION_ID}, which the provider fills in. The attempt is
+    recorded (with everything the request to the provider is made from) before the provider is
+    called, so a retry after a lost answer sends the same request under the same idempotency
+    key and gets the same session. The order is checked again, under its row lock, before the
+    session is handed out: one cancelled meanwhile gets no session (it is expired at once).
     """
-    if order.status != OrderStatus.PENDING_PAYMENT:
-        raise PaymentUnavailable(f"Order {order.number} is {order.get_status_display().lower()}.")
-    current = (
-        order.payments.filter(
-            status=PaymentStatus.OPEN, expires_at__gt=timezone.now() + EXPIRY_MARGIN
-        )
-        .order_by("-attempt")
-        .first()
-    )
-    if current:
-        return current
-    attempt = (
-        order.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
-    ) + 1
     provider = gateway()
-    try:
-        session = provider.create_session(
-            order=order,
-            attempt=attempt,
-            success_url=success_url,
-            cancel_url=cancel_url,
-            expires_at=timezone.now() + timedelta(minutes=settings.CHECKOUT_SESSION_MINUTES),
-        )
-    except GatewayError as exc:
-        logger.error("payment session for order %s failed: %s", order.number, exc)
-        raise PaymentUnavailable(
-            "We could not reach the payment service. Your order is saved and its items are "
-            "set aside: please try again in a minute."
-        ) from exc
-    try:
-        with transaction.atomic():
-            return Payment.objects.create(
-                order=order,
-                provider=provider.name,
-                attempt=attempt,
-                session_id=session.id,
-                url=session.url,
-                expires_at=session.expires_at,
-                amount=order.total,
-                currency=order.currency,
+    for _ in range(2):
+        payment = _attempt_reserve(order, provider.name)
+        if payment.status == PaymentStatus.OPEN:
+            return payment
+        try:
+            session = provider.create_session(
+                order=payment.order,
+                attempt=payment.attempt,
+                success_url=success_url,
+                cancel_url=cancel_url,
+                expires_at=payment.expires_at,
             )
-    except IntegrityError:
-        # A simultaneous request made this attempt already (the same idempotency key gave the
-        # same session): use that one.
-        return Payment.objects.get(order=order, attempt=attempt)
+        except IdempotencyConflict as exc:
+            # The first try of this attempt went out with other parameters (another host name
+            # in the return URLs): that session was never handed out, so start a new attempt.
+            logger.warning("payment attempt %s of order %s abandoned: %s",
+                           payment.attempt, order.number, exc)  # fmt: skip
+            Payment.objects.filter(pk=payment.pk, status=PaymentStatus.STARTING).update(
+                status=PaymentStatus.EXPIRED, updated=timezone.now()
+            )
+            continue
+        except GatewayError as exc:
+            logger.error("payment session for order %s failed: %s", order.number, exc)
+            raise PaymentUnavailable(
+                "We could not reach the payment service. Your order is saved and its items are "
+                "set aside: please try again in a minute."
+            ) from exc
+        return _attempt_open(payment, session, provider)
+    raise PaymentUnavailable("Payment could not be started just now: please try again.")
+
+
+def _session_request(order):
+    """The amount the provider will be asked for, in minor units, checked against the order.
+
+    Lines are sent as unit price times quantity in minor units; if they would not add up to the
+    order's total (prices with more decimals than the currency has), the shopper would be
+    charged something else than the order says, so payment is refused instead.
+    """
+    amount = session_amount(session_line_items(order))
+    if amount != to_minor_units(order.total, order.currency):
+        logger.error(
+            "order %s: its lines come to %s minor units of %s but its total is %s; "
+            "prices must not have more decimals than the currency",
+            order.number, amount, order.currency, order.total,
+        )  # fmt: skip
+        raise PaymentUnavailable(
+            f"Order {order.number} cannot be paid online just now. Please contact us: your "
+            "order is saved and nothing was charged."
+        )
+    return amount
+
+
+@transaction.atomic
+def _attempt_reserve(order, provider_name):
+    """Under the order's row lock: the open session, the attempt being started, or a new one."""
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if locked.status != OrderStatus.PENDING_PAYMENT:
+        raise PaymentUnavailable(f"Order {locked.number} is {locked.get_status_display().lower()}.")
+    now = timezone.now()
+    latest = locked.payments.order_by("-attempt").first()
+    if latest is not None:
+        if latest.status == PaymentStatus.OPEN and latest.expires_at > now + EXPIRY_MARGIN:
+            return latest
+        # A start that did not finish (its answer was lost): the same request again, as long as
+        # the session it asks for would still be open long enough to pay in.
+        if latest.status == PaymentStatus.STARTING:
+            if latest.expires_at > now + MIN_SESSION + EXPIRY_MARGIN:
+                return latest
+            latest.status = PaymentStatus.EXPIRED
+            latest.save(update_fields=["status", "updated"])
+    payment = Payment.objects.create(
+        order=locked,
+        provider=provider_name,
+        attempt=(latest.attempt if latest else 0) + 1,
+        status=PaymentStatus.STARTING,
+        expires_at=now + timedelta(minutes=settings.CHECKOUT_SESSION_MINUTES),
+        amount=locked.total,
+        amount_minor=_session_request(locked),
+        currency=locked.currency,
+    )
+    return payment
+
+
+def _attempt_open(payment, session, provider):
+    """Record the session the provider made, if its order may still be paid; else expire it."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=payment.order_id)
+        payment = Payment.objects.select_for_update().select_related("order").get(pk=payment.pk)
+        if payment.status == PaymentStatus.OPEN and payment.session_id == session.id:
+            return payment  # a simultaneous request for the same attempt recorded it first
+        if payment.status == PaymentStatus.STARTING and order.status == OrderStatus.PENDING_PAYMENT:
+            payment.session_id, payment.url = session.id, session.url
+            payment.expires_at = session.expires_at or payment.expires_at
+            payment.status = PaymentStatus.OPEN
+            payment.save(update_fields=["session_id", "url", "expires_at", "status", "updated"])
+            return payment
+        # The order was cancelled (or this attempt given up) while the session was being made.
+        # Keep the session's id, so a payment made on it anyway is found and refunded.
+        if payment.session_id is None:
+            payment.session_id = session.id
+            payment.status = PaymentStatus.EXPIRED
+            payment.save(update_fields=["session_id", "status", "updated"])
+    try:
+        provider.expire_session(session.id)
+    except GatewayError as exc:
+        logger.warning("session %s of order %s could not be expired: %s",
+                       session.id, order.number, exc)  # fmt: skip
+    raise PaymentUnavailable(f"Order {order.number} is {order.get_status_display().lower()}.")
 
 
 # --- Applying what the provider tells us -------------------------------------------------------
 
 
 def _amount_matches(payment, session):
+    """The provider collected exactly what it was asked to, in the order's currency."""
     return (
-        session.amount_total == to_minor_units(payment.order.total, payment.order.currency)
-        and session.currency.upper() == payment.order.currency.upper()
+        session.amount_total == payment.amount_minor
+        and session.currency.upper() == payment.currency.upper()
     )
+
+
+def _refund_automatically(payment, reason):
+    """Money the order cannot keep: refund it after commit, and say why (shopper and staff)."""
+    payment.status = PaymentStatus.REFUND_PENDING
+    payment.refund_reason = reason[:255]
+    payment.save(update_fields=["status", "payment_intent", "refund_reason", "updated"])
+    transaction.on_commit(lambda: refund_send(payment_id=payment.pk), robust=True)
 
 
 def _fulfil(payment, session):
     """The session was paid. Mark the order paid, or give the money back if it cannot ship."""
     order = payment.order
+    # Applied once, whoever comes first (webhook, success page, reconcile_payments): applying
+    # it again would find the order paid and refund the money that paid it.
     if payment.status in (PaymentStatus.PAID, PaymentStatus.REFUND_PENDING, PaymentStatus.REFUNDED):
         return f"already applied to order {order.number}"
     payment.payment_intent = session.payment_intent or payment.payment_intent
     if not _amount_matches(payment, session):
-        payment.status = PaymentStatus.MISMATCH
-        payment.save(update_fields=["status", "payment_intent", "updated"])
-        logger.error(
-            "payment %s for order %s: paid %s %s, expected %s %s; order left unpaid",
-            payment.session_id,
-            order.number,
-            session.amount_total,
-            session.currency,
-            to_minor_units(order.total, order.currency),
-            order.currency,
+        reason = (
+            f"the payment ({session.amount_total} {session.currency}) did not match what was "
+            f"asked for ({payment.amount_minor} {payment.currency}, in minor units)"
         )
-        return f"amount mismatch: order {order.number} left unpaid"
+        _refund_automatically(payment, reason)
+        logger.error("payment %s for order %s refunded automatically: %s",
+                     payment.session_id, order.number, reason)  # fmt: skip
+        return f"amount mismatch: refunding automatically, order {order.number} left unpaid"
     try:
         order_transition(order=order, to=OrderStatus.PAID, source=SOURCE, note=payment.session_id)
     except IllegalTransition:
         # Money for an order that will not ship (cancelled, or paid by another session).
         reason = f"order was {order.get_status_display().lower()} when this payment arrived"
-        payment.status = PaymentStatus.REFUND_PENDING
-        payment.refund_reason = reason
-        payment.save(update_fields=["status", "payment_intent", "refund_reason", "updated"])
-        transaction.on_commit(lambda: refund_send(payment_id=payment.pk), robust=True)
+        _refund_automatically(payment, reason)
         logger.warning("payment %s refunded automatically: %s", payment.session_id, reason)
         return f"refunding automatically: {reason}"
     payment.status = PaymentStatus.PAID
@@ -134,11 +219,22 @@ def _fulfil(payment, session):
     return f"order {order.number} paid"
 
 
+def _another_attempt_live(payment):
+    """Whether the order has a newer session open, or one being made, besides this payment."""
+    return (
+        payment.order.payments.exclude(pk=payment.pk)
+        .filter(status__in=(PaymentStatus.OPEN, PaymentStatus.STARTING))
+        .exists()
+    )
+
+
 def _payment_failed(payment):
     if payment.status != PaymentStatus.OPEN:
         return f"payment already {payment.status}"
     payment.status = PaymentStatus.FAILED
     payment.save(update_fields=["status", "updated"])
+    if _another_attempt_live(payment):
+        return f"payment failed; order {payment.order.number} has a newer session"
     try:
         order_transition(
             order=payment.order,
@@ -146,7 +242,7 @@ def _payment_failed(payment):
             source=SOURCE,
             note=payment.session_id,
         )
-    except IllegalTransition:
+    except OrderError:
         return f"payment failed; order {payment.order.number} already {payment.order.status}"
     return f"order {payment.order.number} payment failed, stock back"
 
@@ -159,13 +255,13 @@ def _expired(payment, cancel_order=True):
     order = payment.order
     if not cancel_order:
         return f"session of order {order.number} expired"
-    if order.payments.filter(status=PaymentStatus.OPEN).exists():
+    if _another_attempt_live(payment):
         return f"session expired; order {order.number} has a newer session"
     try:
         order_transition(
             order=order, to=OrderStatus.CANCELLED, source=SOURCE, note="Payment window expired"
         )
-    except IllegalTransition:
+    except OrderError:
         return f"session expired; order {order.number} already {order.status}"
     return f"order {order.number} expired unpaid, stock back"
 
@@ -173,7 +269,7 @@ def _expired(payment, cancel_order=True):
 def _refunded(payment, charge):
     if payment.status == PaymentStatus.REFUNDED:
         return "refund already recorded"
-    if charge.get("amount_refunded", 0) < charge.get("amount", 0):
+    if charge["amount_refunded"] < charge["amount"]:
         return f"partial refund on order {payment.order.number}: recorded, order unchanged"
     was_automatic = bool(payment.refund_reason)
     payment.status = PaymentStatus.REFUNDED
@@ -191,16 +287,13 @@ def _locked_payment(**lookup):
     return Payment.objects.select_for_update().select_related("order").filter(**lookup).first()
 
 
-def session_apply(*, session, cancel_on_expiry=True):
+def session_apply(*, session: Session, cancel_on_expiry: bool = True) -> str:
     """Bring our records in line with a session as the provider reports it. Idempotent."""
     with transaction.atomic():
         payment = _locked_payment(session_id=session.id)
         if payment is None:
             return f"unknown session {session.id}"
-        if session.status == "complete" and session.payment_status in (
-            "paid",
-            "no_payment_required",
-        ):
+        if session_is_paid(session):
             return _fulfil(payment, session)
         if session.status == "expired":
             return _expired(payment, cancel_order=cancel_on_expiry)
@@ -216,8 +309,24 @@ class WebhookResult:
     message: str
 
 
+@dataclass(frozen=True)
+class Event:
+    id: str
+    type: str
+    object: dict
+    object_id: str
+
+
+class MalformedEvent(ValueError):
+    """A signed body the store cannot read as an event: refused with 400, nothing recorded."""
+
+
+EVENT_ID = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, as Stripe's ids are
+EVENT_TYPE = re.compile(r"[a-z0-9_.]{1,100}")
+
+
 def _verify(body, signature):
-    """The event, if the body is signed with our secret within the tolerance; else None."""
+    """True if the body is signed with our secret within the tolerance."""
     try:
         stripe.WebhookSignature.verify_header(
             body.decode("utf-8"),
@@ -225,19 +334,45 @@ def _verify(body, signature):
             settings.STRIPE_WEBHOOK_SECRET,
             SIGNATURE_TOLERANCE,
         )
-        event = json.loads(body)
-    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
-        return None
+    except (stripe.SignatureVerificationError, UnicodeDecodeError):
+        return False
     # The SDK accepts timestamps from the future; a replay window should not.
     stamp = dict(part.split("=", 1) for part in signature.split(",") if "=" in part).get("t", "0")
-    if not stamp.isdigit() or int(stamp) > time.time() + SIGNATURE_TOLERANCE:
-        return None
-    return event if isinstance(event, dict) else None
+    return stamp.isdigit() and int(stamp) <= time.time() + SIGNATURE_TOLERANCE
+
+
+def _parse(body):
+    """The event in a verified body, with every field the store reads checked for its type."""
+    try:
+        event = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than Python's
+        raise MalformedEvent("not JSON") from exc
+    if not isinstance(event, dict):
+        raise MalformedEvent("not an event")
+    event_id, kind, data = event.get("id"), event.get("type"), event.get("data")
+    if not (isinstance(event_id, str) and EVENT_ID.fullmatch(event_id)):
+        raise MalformedEvent("bad event id")
+    if not (isinstance(kind, str) and EVENT_TYPE.fullmatch(kind)):
+        raise MalformedEvent("bad event type")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        raise MalformedEvent("no data.object")
+    try:
+        object_id = text_field(obj, "id")
+        if kind.startswith("checkout.session."):
+            session_from_provider(obj)
+        elif kind == "charge.refunded":
+            text_field(obj, "payment_intent")
+            if None in (integer_field(obj, "amount"), integer_field(obj, "amount_refunded")):
+                raise ValueError("amounts missing")
+    except ValueError as exc:
+        raise MalformedEvent(str(exc)) from exc
+    return Event(id=event_id, type=kind, object=obj, object_id=object_id)
 
 
 def _handle(event):
-    kind, obj = event["type"], event["data"]["object"]
-    if not obj.get("id"):
+    kind, obj = event.type, event.object
+    if not event.object_id:
         return f"{kind} without an object id: ignored"
     if kind.startswith("checkout.session."):
         session = session_from_provider(obj)
@@ -245,12 +380,15 @@ def _handle(event):
             payment = _locked_payment(session_id=session.id)
             if payment is None:
                 return f"unknown session {session.id}: ignored"
-            if kind == "checkout.session.completed":
-                if session.payment_status == "unpaid":
+            if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+                if session_is_paid(session):
+                    return _fulfil(payment, session)
+                if session.status == "complete" and session.payment_status == "unpaid":
                     return f"order {payment.order.number}: paid later (delayed payment method)"
-                return _fulfil(payment, session)
-            if kind == "checkout.session.async_payment_succeeded":
-                return _fulfil(payment, session)
+                return (
+                    f"session {session.status}, payment {session.payment_status}: not paid, "
+                    f"order {payment.order.number} unchanged"
+                )
             if kind == "checkout.session.async_payment_failed":
                 return _payment_failed(payment)
             if kind == "checkout.session.expired":
@@ -264,23 +402,22 @@ def _handle(event):
     return f"{kind}: not handled"
 
 
-def webhook_receive(*, body, signature):
+def webhook_receive(*, body: bytes, signature: str | None) -> WebhookResult:
     """Verify, record once, and apply a provider event. The answer is what the provider sees."""
-    event = _verify(body, signature)
-    if event is None:
-        return WebhookResult(400, "invalid signature or payload")
+    if not _verify(body, signature):
+        return WebhookResult(400, "invalid signature")
     try:
-        event_id, kind = str(event["id"]), str(event["type"])
-        object_id = str(event["data"]["object"].get("id", ""))
-    except (KeyError, TypeError, AttributeError):
-        return WebhookResult(400, "malformed event")
+        event = _parse(body)
+    except MalformedEvent as exc:
+        logger.warning("signed webhook refused: %s", exc)
+        return WebhookResult(400, f"malformed event: {exc}")
     with transaction.atomic():
         # A second delivery of this id, even one arriving at the same moment, waits on the
         # unique index and then finds the row: it is answered without being acted on.
         try:
             with transaction.atomic():
                 record = WebhookEvent.objects.create(
-                    event_id=event_id, type=kind, object_id=object_id
+                    event_id=event.id, type=event.type, object_id=event.object_id
                 )
         except IntegrityError:
             return WebhookResult(200, "duplicate: already received")
@@ -288,7 +425,7 @@ def webhook_receive(*, body, signature):
         record.processed = timezone.now()
         record.outcome = outcome[:500]
         record.save(update_fields=["processed", "outcome"])
-    logger.info("webhook %s %s: %s", kind, event_id, outcome)
+    logger.info("webhook %s %s: %s", event.type, event.id, outcome)
     return WebhookResult(200, outcome)
 
 
@@ -310,18 +447,24 @@ def refund_send(*, payment_id):
     return True
 
 
-def order_refund(*, order):
-    """Staff asked to refund a paid order. It becomes `refunded` when the provider confirms."""
-    if order.status != OrderStatus.PAID:
-        raise IllegalTransition(order, OrderStatus.REFUNDED)
+def order_refund(*, order: Order) -> bool:
+    """Staff asked to refund a paid order. It becomes `refunded` when the provider confirms.
+
+    Under the order's row lock, so it cannot cross a "mark shipped": an order is either shipped
+    or being refunded (shipping waits for the refund, see payments.receivers).
+    """
     with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status != OrderStatus.PAID:
+            raise IllegalTransition(locked, OrderStatus.REFUNDED)
         payment = (
             Payment.objects.select_for_update()
-            .filter(order=order, status__in=[PaymentStatus.PAID, PaymentStatus.REFUND_PENDING])
+            .filter(order=locked, status__in=[PaymentStatus.PAID, PaymentStatus.REFUND_PENDING])
+            .filter(refund_reason="")
             .first()
         )
         if payment is None:
-            raise OrderError(f"Order {order.number} has no payment to refund.")
+            raise OrderError(f"Order {locked.number} has no payment to refund.")
         payment.status = PaymentStatus.REFUND_PENDING
         payment.save(update_fields=["status", "updated"])
     return refund_send(payment_id=payment.pk)

@@ -1,10 +1,12 @@
 """Payment pages: start paying, back from the provider, the webhook, and the local stand-in."""
 
 import logging
+import re
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,9 +25,12 @@ logger = logging.getLogger(__name__)
 
 
 @login_required
-@require_GET
+@require_POST
 def start(request, number):
-    """Send the shopper to the order's payment page: the open session, or a new one."""
+    """Send the shopper to the order's payment page: the open session, or a new one.
+
+    A POST, since it may create a payment session; checkout arrives here with a 307.
+    """
     order = own_order_or_404(request, number)
     success = request.build_absolute_uri(reverse("payments:success"))
     try:
@@ -40,25 +45,46 @@ def start(request, number):
     return redirect(payment.url)
 
 
+# The success page asks the provider about a session at most this often, however often it is
+# loaded (the confirming page polls it, shoppers reload it).
+CONFIRM_INTERVAL = 5  # seconds
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
+
+
+def _confirm_with_provider(session_id):
+    """Apply what the provider says about the session, unless it was asked a moment ago."""
+    if not cache.add(f"payments:confirm:{session_id}", 1, timeout=CONFIRM_INTERVAL):
+        return
+    try:
+        session_apply(session=gateway().retrieve_session(session_id))
+    except GatewayError as exc:
+        logger.warning("could not confirm session %s: %s", session_id, exc)
+
+
 @login_required
 @require_GET
 @never_cache
 def success(request):
     """Back from paying. Shows the order's real status; the webhook decides what that is."""
     session_id = request.GET.get("session_id", "")
+    if not SESSION_ID.fullmatch(session_id):
+        raise Http404("No such payment.")
     payment = get_object_or_404(
         Payment.objects.select_related("order"), session_id=session_id, order__user=request.user
     )
-    order = payment.order
-    if order.status == OrderStatus.PENDING_PAYMENT and payment.status == PaymentStatus.OPEN:
+    if payment.order.status == OrderStatus.PENDING_PAYMENT and payment.status == PaymentStatus.OPEN:
         # The webhook may still be on its way: ask the provider, and apply the same fulfilment.
-        try:
-            session_apply(session=gateway().retrieve_session(session_id))
-        except GatewayError as exc:
-            logger.warning("could not confirm session %s: %s", session_id, exc)
-        order.refresh_from_db()
-    confirming = order.status == OrderStatus.PENDING_PAYMENT
-    return render(request, "payments/success.html", {"order": order, "confirming": confirming})
+        _confirm_with_provider(session_id)
+        payment = Payment.objects.select_related("order").get(pk=payment.pk)
+    order = payment.order
+    confirming = (
+        order.status == OrderStatus.PENDING_PAYMENT and payment.status == PaymentStatus.OPEN
+    )
+    return render(
+        request,
+        "payments/success.html",
+        {"order": order, "payment": payment, "confirming": confirming},
+    )
 
 
 @login_required

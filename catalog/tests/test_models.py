@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -51,3 +52,25 @@ def test_available_means_active():
     shown = ProductFactory()
     ProductFactory(is_active=False)
     assert list(Product.objects.available()) == [shown]
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "refused"),
+    [
+        ("JPY", Decimal("100.50"), True),
+        ("JPY", Decimal("100.00"), False),
+        ("USD", Decimal("12.34"), False),
+        ("KWD", Decimal("12.34"), False),
+    ],
+)
+def test_a_price_cannot_have_more_decimals_than_the_store_currency(
+    settings, currency, price, refused
+):
+    settings.STORE_CURRENCY = currency
+    product = ProductFactory.build(category=CategoryFactory(), price=price)
+    if refused:
+        with pytest.raises(ValidationError) as error:
+            product.full_clean()
+        assert error.value.message_dict["price"] == [f"Prices in {currency} have no decimals."]
+    else:
+        product.full_clean()

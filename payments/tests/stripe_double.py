@@ -1,7 +1,9 @@
 """A local stand-in for the Stripe API, so tests run the real SDK over real HTTP.
 
 It speaks the few endpoints the store uses, records every request (form fields flattened the way
-the SDK encodes them, and headers), honours idempotency keys, and can be told to fail.
+the SDK encodes them, and headers), honours idempotency keys as Stripe does (the same key with
+other parameters is refused), and can be told to fail, to lose its answer, or to let something
+happen while it is working on a request.
 """
 
 import itertools
@@ -19,6 +21,10 @@ class StripeDouble:
         self.refunds = []
         self._by_key = {}
         self._failures = []
+        self._drops = 0
+        # Called (outside the double's lock) while a request is being handled, before the
+        # answer goes back: {(method, path suffix): callable(path)}.
+        self.during = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         double = self
@@ -42,7 +48,17 @@ class StripeDouble:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
-                self._answer(*double.handle("POST", self.path, form, dict(self.headers)))
+                answer = double.handle("POST", self.path, form, dict(self.headers))
+                for (method, suffix), hook in list(double.during.items()):
+                    if method == "POST" and self.path.split("?")[0].endswith(suffix):
+                        hook(self.path)
+                if double.take_drop():
+                    # The work is done but the answer is lost, as when the caller dies or its
+                    # connection breaks mid-call.
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                self._answer(*answer)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -57,6 +73,18 @@ class StripeDouble:
 
     def fail_next(self, status=500, message="Something went wrong on Stripe's end."):
         self._failures.append((status, message))
+
+    def drop_next_answer(self):
+        """Handle the next request, then close the connection instead of answering it."""
+        with self._lock:
+            self._drops += 1
+
+    def take_drop(self):
+        with self._lock:
+            if self._drops:
+                self._drops -= 1
+                return True
+            return False
 
     def complete(self, session_id, payment_status="paid"):
         """The shopper paid (or started a delayed payment) on the hosted page."""
@@ -80,10 +108,19 @@ class StripeDouble:
                 return status, {"error": {"type": "api_error", "message": message}}
             key = headers.get("Idempotency-Key")
             if key and (method, path, key) in self._by_key:
-                return self._by_key[(method, path, key)]
+                sent, answer = self._by_key[(method, path, key)]
+                if sent != form:
+                    return 400, {
+                        "error": {
+                            "type": "idempotency_error",
+                            "message": "Keys for idempotent requests can only be used with the "
+                            "same parameters they were first used with.",
+                        }
+                    }
+                return answer
             answer = self._route(method, path, form)
             if key:
-                self._by_key[(method, path, key)] = answer
+                self._by_key[(method, path, key)] = (form, answer)
             return answer
 
     def _route(self, method, path, form):

@@ -27,7 +27,7 @@ def age(order, minutes):
 def start_payment(order):
     client = Client()
     client.force_login(order.user)
-    client.get(reverse("payments:start", args=[order.number]))
+    client.post(reverse("payments:start", args=[order.number]))
 
 
 @pytest.mark.django_db
@@ -160,3 +160,99 @@ def test_order_managers_see_payments_on_the_order(client, stripe_api):
     client.force_login(order_manager())
     html = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     assert order.payments.get().session_id in html
+
+
+def paid_order(stripe_api, deliver):
+    order = place_order([(ProductFactory(stock=5), 1)])
+    start_payment(order)
+    session = stripe_api.complete(order.payments.get().session_id)
+    deliver("checkout.session.completed", session)
+    return order, session
+
+
+def run_action(client, action, order):
+    return client.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": action, "_selected_action": [order.pk]},
+        follow=True,
+    )
+
+
+@pytest.mark.django_db
+def test_an_order_whose_refund_is_pending_cannot_be_shipped(client, stripe_api, deliver):
+    order, session = paid_order(stripe_api, deliver)
+    client.force_login(order_manager())
+    run_action(client, "refund", order)
+
+    response = run_action(client, "mark_shipped", order)
+
+    assert "has a refund on its way and cannot be shipped" in response.content.decode()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+    deliver("charge.refunded", {"id": "ch_1", "payment_intent": session["payment_intent"],
+                                "amount": session["amount_total"],
+                                "amount_refunded": session["amount_total"]})  # fmt: skip
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED
+
+
+@pytest.mark.django_db
+def test_a_shipped_order_cannot_be_refunded_by_the_refund_action(client, stripe_api, deliver):
+    order, _ = paid_order(stripe_api, deliver)
+    client.force_login(order_manager())
+    run_action(client, "mark_shipped", order)
+
+    response = run_action(client, "refund", order)
+
+    assert "cannot become refunded" in response.content.decode()
+    assert not stripe_api.calls("POST", "/v1/refunds")
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED
+
+
+@pytest.mark.django_db
+def test_an_automatic_refund_of_a_second_payment_does_not_stop_shipping(
+    client, stripe_api, deliver
+):
+    order, _ = paid_order(stripe_api, deliver)
+    # A second payment for the same order (another session paid too) is refunded by itself.
+    Payment.objects.create(order=order, provider="stripe", attempt=2, session_id="cs_second",
+                           status=PaymentStatus.REFUND_PENDING, amount=order.total,
+                           amount_minor=100, currency=order.currency,
+                           refund_reason="order was paid when this payment arrived")  # fmt: skip
+    client.force_login(order_manager())
+
+    run_action(client, "mark_shipped", order)
+
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED
+
+
+@pytest.mark.django_db
+def test_release_cancels_an_order_whose_payment_start_never_finished(stripe_api):
+    product = ProductFactory(stock=5)
+    order = place_order([(product, 2)])
+    stripe_api.drop_next_answer()  # the worker starting payment never heard back
+    start_payment(order)
+    assert order.payments.get().status == PaymentStatus.STARTING
+    age(order, 120)
+
+    call_command("release_unpaid_orders", "--older-than", "60", stdout=StringIO())
+
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
+    assert Product.objects.get(pk=product.pk).stock == 5
+    assert order.payments.get().status == PaymentStatus.EXPIRED
+
+
+@pytest.mark.django_db
+def test_reconcile_sends_the_refund_of_a_mismatched_payment_that_failed(
+    stripe_api, deliver, django_capture_on_commit_callbacks
+):
+    order = place_order([(ProductFactory(stock=5), 1)])
+    start_payment(order)
+    session = stripe_api.complete(order.payments.get().session_id)
+    stripe_api.fail_next(status=500)  # the automatic refund right after the webhook fails
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver("checkout.session.completed", {**session, "amount_total": 1})
+    assert not stripe_api.refunds
+
+    call_command("reconcile_payments", stdout=StringIO())
+
+    [refund] = stripe_api.refunds
+    assert refund["payment_intent"] == session["payment_intent"]

@@ -1,17 +1,23 @@
 """Starting payment: Checkout Sessions made through the real SDK against the API double."""
 
+import time
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from catalog.models import Product
 from catalog.tests.factories import ProductFactory
-from orders.models import OrderStatus
+from orders.exceptions import PaymentInProgress
+from orders.models import Order, OrderStatus
+from orders.services import order_transition
 from orders.tests.factories import place_order
-from payments.models import Payment
-from payments.money import to_minor_units
+from payments.models import Payment, PaymentStatus
+from shop.money import to_minor_units
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +34,7 @@ def test_paying_creates_a_session_from_the_order_snapshot(client, shopper, strip
     mug = ProductFactory(name="Mug", price=Decimal("4.00"))
     order = place_order([(lamp, 2), (mug, 1)], user=shopper)
 
-    response = client.get(reverse("payments:start", args=[order.number]))
+    response = client.post(reverse("payments:start", args=[order.number]))
 
     [call] = stripe_api.calls("POST", "/v1/checkout/sessions")
     form = call["form"]
@@ -70,8 +76,8 @@ def test_paying_creates_a_session_from_the_order_snapshot(client, shopper, strip
 
 def test_an_open_session_is_reused(client, shopper, stripe_api):
     order = place_order([(ProductFactory(), 1)], user=shopper)
-    first = client.get(reverse("payments:start", args=[order.number]))
-    second = client.get(reverse("payments:start", args=[order.number]))
+    first = client.post(reverse("payments:start", args=[order.number]))
+    second = client.post(reverse("payments:start", args=[order.number]))
     assert first["Location"] == second["Location"]
     assert len(stripe_api.calls("POST", "/v1/checkout/sessions")) == 1
 
@@ -81,43 +87,45 @@ def test_an_api_error_keeps_the_order_pending_and_says_to_retry(client, shopper,
     order = place_order([(product, 2)], user=shopper)
     stripe_api.fail_next(status=500)
 
-    response = client.get(reverse("payments:start", args=[order.number]), follow=True)
+    response = client.post(reverse("payments:start", args=[order.number]), follow=True)
 
     assert response.redirect_chain[-1][0] == order.get_absolute_url()
     assert "could not reach the payment service" in response.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING_PAYMENT
     assert Product.objects.get(pk=product.pk).stock == 3
-    assert not Payment.objects.exists()
+    attempt = Payment.objects.get()
+    assert (attempt.status, attempt.session_id) == (PaymentStatus.STARTING, None)
 
-    retry = client.get(reverse("payments:start", args=[order.number]))
+    retry = client.post(reverse("payments:start", args=[order.number]))
     assert retry["Location"].startswith("https://checkout.stripe.test/")
+    assert Payment.objects.get().status == PaymentStatus.OPEN
 
 
 def test_a_declined_request_is_handled_the_same_way(client, shopper, stripe_api):
     order = place_order([(ProductFactory(), 1)], user=shopper)
     stripe_api.fail_next(status=400, message="Invalid currency")
-    response = client.get(reverse("payments:start", args=[order.number]), follow=True)
+    response = client.post(reverse("payments:start", args=[order.number]), follow=True)
     assert "try again" in response.content.decode()
-    assert not Payment.objects.exists()
+    assert not Payment.objects.exclude(status=PaymentStatus.STARTING).exists()
 
 
 def test_an_unreachable_api_is_handled(client, shopper, settings):
     settings.PAYMENT_BACKEND = "stripe"
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"
     order = place_order([(ProductFactory(), 1)], user=shopper)
-    response = client.get(reverse("payments:start", args=[order.number]), follow=True)
+    response = client.post(reverse("payments:start", args=[order.number]), follow=True)
     assert response.status_code == 200
     assert "could not reach the payment service" in response.content.decode()
 
 
 def test_only_the_owner_can_start_payment_and_only_while_pending(client, shopper, stripe_api):
     someone_elses = place_order([(ProductFactory(), 1)])
-    assert client.get(reverse("payments:start", args=[someone_elses.number])).status_code == 404
+    assert client.post(reverse("payments:start", args=[someone_elses.number])).status_code == 404
 
     mine = place_order([(ProductFactory(), 1)], user=shopper)
     client.post(reverse("orders:cancel", args=[mine.number]))
-    response = client.get(reverse("payments:start", args=[mine.number]), follow=True)
+    response = client.post(reverse("payments:start", args=[mine.number]), follow=True)
     assert "is cancelled" in response.content.decode()
     assert not stripe_api.calls("POST", "/v1/checkout/sessions")
 
@@ -141,7 +149,145 @@ def test_a_zero_decimal_store_currency_sends_whole_units(client, shopper, stripe
     settings.STORE_CURRENCY = "JPY"
     settings.SHIPPING_FLAT_RATE = Decimal("500")
     order = place_order([(ProductFactory(price=Decimal("1200")), 2)], user=shopper)
-    client.get(reverse("payments:start", args=[order.number]))
+    client.post(reverse("payments:start", args=[order.number]))
     form = stripe_api.calls("POST", "/v1/checkout/sessions")[0]["form"]
     assert form["line_items[0][price_data][unit_amount]"] == "1200"
     assert form["line_items[0][price_data][currency]"] == "jpy"
+
+
+def test_starting_payment_is_a_post_and_a_get_creates_nothing(client, shopper, stripe_api):
+    order = place_order([(ProductFactory(), 1)], user=shopper)
+    assert client.get(reverse("payments:start", args=[order.number])).status_code == 405
+    assert not stripe_api.calls("POST", "/v1/checkout/sessions")
+    assert not Payment.objects.exists()
+
+
+def test_a_lost_answer_is_retried_with_the_same_request_and_gets_the_same_session(
+    client, shopper, stripe_api
+):
+    order = place_order([(ProductFactory(), 1)], user=shopper)
+    stripe_api.drop_next_answer()  # the session is made, the answer never arrives
+
+    lost = client.post(reverse("payments:start", args=[order.number]), follow=True)
+    assert "could not reach the payment service" in lost.content.decode()
+    time.sleep(1.1)  # a retry a moment later: a recomputed expiry would differ
+    retry = client.post(reverse("payments:start", args=[order.number]))
+
+    first, second = stripe_api.calls("POST", "/v1/checkout/sessions")
+    assert first["headers"]["Idempotency-Key"] == second["headers"]["Idempotency-Key"]
+    assert first["form"] == second["form"]
+    [session] = stripe_api.sessions.values()
+    assert retry["Location"] == session["url"]
+    payment = Payment.objects.get()
+    assert (payment.attempt, payment.session_id, payment.status) == (1, session["id"], "open")
+
+
+def test_a_retry_the_provider_refuses_as_a_changed_request_starts_a_new_attempt(
+    client, shopper, stripe_api
+):
+    order = place_order([(ProductFactory(), 1)], user=shopper)
+    stripe_api.drop_next_answer()
+    client.post(reverse("payments:start", args=[order.number]))
+
+    # The same attempt again from another host name: other return URLs under the same key.
+    retry = client.post(reverse("payments:start", args=[order.number]), HTTP_HOST="localhost")
+
+    assert [p.status for p in Payment.objects.order_by("attempt")] == ["expired", "open"]
+    second = Payment.objects.get(attempt=2)
+    assert retry["Location"] == second.url
+    assert stripe_api.sessions[second.session_id]["status"] == "open"
+
+
+def test_prices_with_more_decimals_than_the_currency_are_not_sent_for_payment(
+    client, shopper, stripe_api, settings
+):
+    settings.STORE_CURRENCY = "JPY"
+    settings.SHIPPING_FLAT_RATE = Decimal("500")
+    # A price from before the rule (or typed into the database): 100.50 yen cannot be charged.
+    product = ProductFactory(price=Decimal("100.50"))
+    order = place_order([(product, 3)], user=shopper)
+
+    response = client.post(reverse("payments:start", args=[order.number]), follow=True)
+
+    assert "cannot be paid online" in response.content.decode()
+    assert not stripe_api.calls("POST", "/v1/checkout/sessions")
+    assert not Payment.objects.exists()
+
+
+def test_the_amount_asked_for_is_recorded_as_sent(client, shopper, stripe_api, settings):
+    settings.STORE_CURRENCY = "JPY"
+    settings.SHIPPING_FLAT_RATE = Decimal("500")
+    settings.FREE_SHIPPING_THRESHOLD = None
+    order = place_order([(ProductFactory(price=Decimal("1200")), 2)], user=shopper)
+    client.post(reverse("payments:start", args=[order.number]))
+    payment = Payment.objects.get()
+    assert payment.amount_minor == 2900 == stripe_api.sessions[payment.session_id]["amount_total"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_cancelled_while_its_session_is_made_gets_no_session(stripe_api):
+    product = ProductFactory(stock=5)
+    user = UserFactory()
+    order = place_order([(product, 2)], user=user)
+    shopper = Client()
+    shopper.force_login(user)
+
+    def cancel_meanwhile(path):
+        # The shopper cancels in another tab while the provider is making the session.
+        other = Client()
+        other.force_login(user)
+        other.post(reverse("orders:cancel", args=[order.number]))
+        connection.close()
+
+    stripe_api.during[("POST", "/v1/checkout/sessions")] = cancel_meanwhile
+
+    response = shopper.post(reverse("payments:start", args=[order.number]), follow=True)
+
+    assert response.redirect_chain[-1][0] == order.get_absolute_url()
+    assert "is cancelled" in response.content.decode()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
+    assert Product.objects.get(pk=product.pk).stock == 5
+    [session] = stripe_api.sessions.values()
+    assert session["status"] == "expired"  # expired at once, never handed out
+    payment = Payment.objects.get()
+    assert (payment.session_id, payment.status) == (session["id"], PaymentStatus.EXPIRED)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_opened_while_an_order_is_cancelled_is_expired_before_the_cancel(stripe_api):
+    product = ProductFactory(stock=5)
+    user = UserFactory()
+    order = place_order([(product, 2)], user=user)
+    shopper = Client()
+    shopper.force_login(user)
+    shopper.post(reverse("payments:start", args=[order.number]))
+    Payment.objects.update(expires_at=timezone.now())  # the first session is about to end
+
+    def pay_meanwhile(path):
+        # While the cancel expires the first session, the shopper presses "Pay" in another tab.
+        stripe_api.during.clear()
+        other = Client()
+        other.force_login(user)
+        other.post(reverse("payments:start", args=[order.number]))
+        connection.close()
+
+    stripe_api.during[("POST", "/expire")] = pay_meanwhile
+
+    response = shopper.post(reverse("orders:cancel", args=[order.number]), follow=True)
+
+    assert f"Order {order.number} is cancelled" in response.content.decode()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
+    assert Product.objects.get(pk=product.pk).stock == 5
+    assert len(stripe_api.sessions) == 2
+    assert {s["status"] for s in stripe_api.sessions.values()} == {"expired"}
+    assert set(Payment.objects.values_list("status", flat=True)) == {PaymentStatus.EXPIRED}
+
+
+def test_an_order_with_an_open_session_cannot_be_moved_to_cancelled(client, shopper, stripe_api):
+    order = place_order([(ProductFactory(), 1)], user=shopper)
+    client.post(reverse("payments:start", args=[order.number]))
+
+    with pytest.raises(PaymentInProgress):
+        order_transition(order=order, to=OrderStatus.CANCELLED, source="test")
+
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING_PAYMENT

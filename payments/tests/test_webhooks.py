@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import json
 import threading
 import time
 from datetime import timedelta
@@ -34,7 +35,7 @@ def checkout(client, shopper, stripe_api):
     def make(quantity=2):
         product = ProductFactory(stock=10)
         order = place_order([(product, quantity)], user=shopper)
-        client.get(reverse("payments:start", args=[order.number]))
+        client.post(reverse("payments:start", args=[order.number]))
         payment = order.payments.get()
         return order, product, stripe_api.sessions[payment.session_id]
 
@@ -112,7 +113,7 @@ def test_expired_cancels_the_order_and_gives_stock_back(checkout, deliver):
 def test_an_expired_old_session_leaves_an_order_with_a_newer_one(client, checkout, deliver):
     order, product, first = checkout()
     Payment.objects.filter(session_id=first["id"]).update(expires_at=timezone.now())
-    client.get(reverse("payments:start", args=[order.number]))  # a second attempt
+    client.post(reverse("payments:start", args=[order.number]))  # a second attempt
     assert order.payments.count() == 2
 
     deliver("checkout.session.expired", {**first, "status": "expired"})
@@ -172,7 +173,7 @@ def test_the_same_event_delivered_twice_at_once_acts_once(stripe_api, settings):
     order = place_order([(product, 2)], user=user)
     shopper = Client()
     shopper.force_login(user)
-    shopper.get(reverse("payments:start", args=[order.number]))
+    shopper.post(reverse("payments:start", args=[order.number]))
     session = stripe_api.complete(order.payments.get().session_id)
     body, header = signed_event(
         "checkout.session.completed",
@@ -246,7 +247,7 @@ def test_a_second_session_paid_for_a_paid_order_is_refunded(
 ):
     order, _, first = checkout()
     Payment.objects.filter(session_id=first["id"]).update(expires_at=timezone.now())
-    client.get(reverse("payments:start", args=[order.number]))
+    client.post(reverse("payments:start", args=[order.number]))
     second = stripe_api.sessions[order.payments.get(attempt=2).session_id]
     stripe_api.complete(first["id"])
     stripe_api.complete(second["id"])
@@ -261,25 +262,126 @@ def test_a_second_session_paid_for_a_paid_order_is_refunded(
     ]
 
 
-def test_an_amount_mismatch_leaves_the_order_unpaid_and_logs_an_error(
-    checkout, stripe_api, deliver, caplog
+def test_a_mismatched_payment_is_refunded_automatically_and_the_shopper_is_told(
+    client, checkout, stripe_api, deliver, caplog, django_capture_on_commit_callbacks
+):
+    order, product, session = checkout()
+    stripe_api.complete(session["id"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        short = {**session, "amount_total": session["amount_total"] - 1}
+        deliver("checkout.session.completed", short)
+
+    assert status(order) == OrderStatus.PENDING_PAYMENT
+    assert stock(product) == 8
+    payment = Payment.objects.get()
+    assert payment.status == PaymentStatus.REFUND_PENDING
+    assert "did not match" in payment.refund_reason
+    [refund_call] = stripe_api.calls("POST", "/v1/refunds")
+    assert refund_call["form"]["payment_intent"] == f"pi_{session['id']}"
+    assert "mismatch" in WebhookEvent.objects.get().outcome
+    assert any(r.levelname == "ERROR" and order.number in r.getMessage() for r in caplog.records)
+    success = client.get(reverse("payments:success"), {"session_id": session["id"]})
+    assert "Your payment is being refunded" in success.content.decode()
+    assert "did not match" in client.get(order.get_absolute_url()).content.decode()
+
+
+def test_a_currency_mismatch_is_refunded_too(
+    checkout, stripe_api, deliver, django_capture_on_commit_callbacks
 ):
     order, _, session = checkout()
     stripe_api.complete(session["id"])
-
-    deliver("checkout.session.completed", {**session, "amount_total": session["amount_total"] - 1})
-
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver("checkout.session.completed", {**session, "currency": "eur"})
     assert status(order) == OrderStatus.PENDING_PAYMENT
-    assert Payment.objects.get().status == PaymentStatus.MISMATCH
-    assert "mismatch" in WebhookEvent.objects.get().outcome
-    assert any(r.levelname == "ERROR" and order.number in r.getMessage() for r in caplog.records)
+    assert Payment.objects.get().status == PaymentStatus.REFUND_PENDING
+    assert len(stripe_api.calls("POST", "/v1/refunds")) == 1
 
 
-def test_a_currency_mismatch_leaves_the_order_unpaid(checkout, stripe_api, deliver):
+def test_a_mismatched_payment_is_compared_with_what_was_sent_not_recomputed(
+    checkout, stripe_api, deliver
+):
     order, _, session = checkout()
     stripe_api.complete(session["id"])
-    deliver("checkout.session.completed", {**session, "currency": "eur"})
+    # The session's amount is what the payment asked for: it is paid, whatever the order says.
+    Payment.objects.update(amount_minor=session["amount_total"] + 7)
+    deliver("checkout.session.completed", session)
     assert status(order) == OrderStatus.PENDING_PAYMENT
+    assert Payment.objects.get().status == PaymentStatus.REFUND_PENDING
+
+
+def test_after_a_refunded_mismatch_the_order_can_be_paid_again(
+    client, checkout, stripe_api, deliver, django_capture_on_commit_callbacks
+):
+    order, _, session = checkout()
+    stripe_api.complete(session["id"])
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver("checkout.session.completed", {**session, "amount_total": 1})
+
+    again = client.post(reverse("payments:start", args=[order.number]))
+
+    second = order.payments.get(attempt=2)
+    assert again["Location"] == second.url
+    stripe_api.complete(second.session_id)
+    deliver("checkout.session.completed", stripe_api.sessions[second.session_id])
+    assert status(order) == OrderStatus.PAID
+
+
+@pytest.mark.parametrize(
+    ("session_status", "payment_status"),
+    [("open", "paid"), ("expired", "paid"), ("complete", "processing"), ("complete", "")],
+)
+def test_a_session_counts_as_paid_only_when_complete_and_paid(
+    checkout, stripe_api, deliver, session_status, payment_status
+):
+    order, _, session = checkout()
+    reported = {**session, "status": session_status, "payment_status": payment_status,
+                "payment_intent": f"pi_{session['id']}"}  # fmt: skip
+
+    for kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+        assert deliver(kind, reported).status_code == 200
+
+    assert status(order) == OrderStatus.PENDING_PAYMENT
+    assert Payment.objects.get().status == PaymentStatus.OPEN
+    assert not stripe_api.calls("POST", "/v1/refunds")
+
+
+def test_a_webhook_after_the_success_page_applied_the_payment_changes_nothing(
+    client, checkout, stripe_api, deliver, django_capture_on_commit_callbacks
+):
+    order, _, session = checkout()
+    stripe_api.complete(session["id"])
+    client.get(reverse("payments:success"), {"session_id": session["id"]})
+    assert status(order) == OrderStatus.PAID
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver("checkout.session.completed", session)
+
+    assert response.status_code == 200
+    assert "already applied" in WebhookEvent.objects.get().outcome
+    assert status(order) == OrderStatus.PAID
+    assert Payment.objects.get().status == PaymentStatus.PAID
+    assert not stripe_api.calls("POST", "/v1/refunds")
+    assert Order.objects.get(pk=order.pk).events.filter(to_status="paid").count() == 1
+
+
+def test_the_success_page_asks_the_provider_at_most_once_in_a_few_seconds(
+    client, checkout, stripe_api
+):
+    _, _, session = checkout()
+    path = f"/v1/checkout/sessions/{session['id']}"
+
+    for _ in range(5):
+        page = client.get(reverse("payments:success"), {"session_id": session["id"]})
+        assert "Confirming your payment" in page.content.decode()
+
+    assert len(stripe_api.calls("GET", path)) == 1
+
+
+@pytest.mark.parametrize("session_id", ["", "x" * 300, "cs_\x00nul", "cs test", "../x"])
+def test_the_success_page_refuses_odd_session_ids_with_404(client, shopper, session_id):
+    response = client.get(reverse("payments:success"), {"session_id": session_id})
+    assert response.status_code == 404
 
 
 def sign_by_hand(body, secret, timestamp):
@@ -463,3 +565,69 @@ def test_reconcile_retries_an_automatic_refund_that_failed(
     call_command("reconcile_payments", stdout=StringIO())
 
     assert len(stripe_api.refunds) == 1
+
+
+def signed_post(client, settings, body):
+    header = sign_by_hand(body, settings.STRIPE_WEBHOOK_SECRET, int(time.time()))
+    return client.post(WEBHOOK, data=body, content_type="application/json",
+                       HTTP_STRIPE_SIGNATURE=header)  # fmt: skip
+
+
+def event_body(event_id="evt_1", kind="checkout.session.completed", obj=None):
+    obj = {"id": "cs_1", "status": "complete", "payment_status": "paid"} if obj is None else obj
+    return json.dumps({"id": event_id, "type": kind, "data": {"object": obj}})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(event_body(kind=7), id="numeric type"),
+        pytest.param(event_body(kind=None), id="no type"),
+        pytest.param(event_body(event_id=12), id="numeric id"),
+        pytest.param(event_body(event_id="evt_\x00"), id="NUL in the event id"),
+        pytest.param(event_body(event_id="e" * 256), id="over-long event id"),
+        pytest.param(event_body(obj={"id": "cs_\x00"}), id="NUL in the object id"),
+        pytest.param(event_body(obj={"id": "c" * 256}), id="over-long object id"),
+        pytest.param(event_body(obj={"id": ["cs_1"]}), id="object id a list"),
+        pytest.param(event_body(obj=[1]), id="object a list"),
+        pytest.param(json.dumps({"id": "evt_1", "type": "x", "data": 3}), id="data a number"),
+        pytest.param(event_body(obj={"id": "cs_1", "currency": 840}), id="numeric currency"),
+        pytest.param(event_body(obj={"id": "cs_1", "amount_total": "100"}), id="text amount"),
+        pytest.param(event_body(obj={"id": "cs_1", "amount_total": True}), id="boolean amount"),
+        pytest.param(event_body(obj={"id": "cs_1", "status": {"a": 1}}), id="status an object"),
+        pytest.param(event_body(obj={"id": "cs_1", "payment_intent": [1]}), id="intent a list"),
+        pytest.param(event_body(obj={"id": "cs_1", "expires_at": "soon"}), id="text expiry"),
+        pytest.param(
+            event_body(
+                kind="charge.refunded",
+                obj={"id": "ch_1", "payment_intent": "pi_1", "amount": "5", "amount_refunded": 5},
+            ),
+            id="text charge amount",
+        ),
+        pytest.param(
+            event_body(kind="charge.refunded", obj={"id": "ch_1", "payment_intent": "pi_1"}),
+            id="charge without amounts",
+        ),
+        pytest.param(
+            '{"id": "evt_1", "type": "x", "data": {"object": {"id": "o", "deep": '
+            + "[" * 100_000
+            + "]" * 100_000
+            + "}}}",
+            id="deep JSON",
+        ),
+    ],
+)
+def test_signed_events_the_store_cannot_read_are_refused_with_400(client, settings, body):
+    response = signed_post(client, settings, body)
+    assert response.status_code == 400
+    assert "malformed" in response.content.decode()
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_signed_event_with_odd_ids_never_reaches_the_database_as_a_500(client, settings):
+    # Many NUL-laden and long values at once: 400, and the next good event still works.
+    assert signed_post(client, settings, event_body(event_id="\x00" * 300)).status_code == 400
+    good = signed_post(client, settings, event_body(kind="customer.created",
+                                                     obj={"id": "cus_1"}))  # fmt: skip
+    assert good.status_code == 200
+    assert WebhookEvent.objects.get().event_id == "evt_1"

@@ -1,4 +1,5 @@
-"""Amounts as payment providers count them: whole minor units (cents, yen, fils)."""
+"""Amounts in the store's currency: how many decimals it has, and whole minor units (cents,
+yen, fils) as payment providers count them."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -27,3 +28,13 @@ def to_minor_units(amount, currency):
         # Stripe takes three-decimal amounts rounded to a multiple of ten.
         minor = (minor / 10).quantize(Decimal("1"), rounding=ROUND_HALF_UP) * 10
     return int(minor)
+
+
+def fits_currency(amount, currency):
+    """Whether `amount` has no more decimals than `currency` has (500 yen, not 500.50 yen).
+
+    A price with more decimals could not be charged as it is shown: the payment provider
+    rounds every line to the minor unit.
+    """
+    exponent = minor_unit_exponent(currency)
+    return Decimal(amount) == Decimal(amount).quantize(Decimal(1).scaleb(-exponent))
