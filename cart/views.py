@@ -57,7 +57,8 @@ def add(request):
     form = AddToCartForm(request.POST)
     if not form.is_valid():
         return _refuse(request, form)
-    product = get_object_or_404(Product, pk=form.cleaned_data["product"])
+    # An inactive product is as unknown as one that never existed: not even its name is told.
+    product = get_object_or_404(Product.objects.available(), pk=form.cleaned_data["product"])
     try:
         change = cart_add_item(
             cart=cart_get(request=request, create=True),

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from catalog.cache import catalog_changed
 from catalog.models import Category, Product
-from catalog.services import product_save
+from catalog.services import MAX_STOCK, product_save
 
 
 @admin.register(Category)
@@ -55,7 +55,9 @@ PRODUCT_FIELDS = (
 class ProductAdminForm(forms.ModelForm):
     # The stock the editor saw when the form was opened: their edit is applied as a difference
     # from it, so sales made while the form was open are kept (see product_save).
-    stock_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    stock_seen = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=0, max_value=MAX_STOCK
+    )
 
     class Meta:
         model = Product
@@ -65,6 +67,17 @@ class ProductAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["stock_seen"].initial = self.instance.stock
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # The admin hides a hidden field's error along with the field: say it where it shows.
+        if self._errors.pop("stock_seen", None):
+            self.add_error(
+                None,
+                "This form's record of the stock you started from is not valid: open the "
+                "product again and repeat your change.",
+            )
+        return cleaned_data
 
 
 @admin.register(Product)
@@ -106,6 +119,12 @@ class ProductAdmin(admin.ModelAdmin):
         if obj.stock != stock_seen:
             changed.append("stock")
         result = product_save(product=obj, changed_fields=changed, stock_seen=stock_seen)
+        if result.stock_capped:
+            self.message_user(
+                request,
+                f"Stock cannot go above {MAX_STOCK:,}: it was set to {MAX_STOCK:,}.",
+                messages.WARNING,
+            )
         if result.stock_adjusted_from is not None:
             self.message_user(
                 request,

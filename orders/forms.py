@@ -60,6 +60,15 @@ class CheckoutForm(forms.ModelForm):
             self.initial.setdefault("token", uuid.uuid4())
             self.initial["signature"] = signature
 
+    @classmethod
+    def reloaded(cls, data, *, signature):
+        """The form bound to what the shopper typed, with a new token and this signature: for a
+        page whose hidden fields came back unusable, which the shopper cannot mend."""
+        data = data.copy()
+        data["token"] = str(uuid.uuid4())
+        data["signature"] = signature
+        return cls(data)
+
     def _post_clean(self):
         # Nothing is saved from this form (order_place builds the order from cleaned_data), so
         # the model's validation would only go over the country list a second time and try

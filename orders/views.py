@@ -41,12 +41,24 @@ def checkout(request):
     return checkout_page(request, form, contents)
 
 
+STALE_CHECKOUT_PAGE = (
+    "This checkout page was out of date; we have loaded it again: check your order and place "
+    "it again."
+)
+
+
 def checkout_submit(request):
     # The cart is read here only when the page has to be shown again: placing the order finds
     # and locks it itself.
     form = CheckoutForm(request.POST)
     if not form.is_valid():
-        return checkout_page(request, form, cart_contents(request=request), status=400)
+        contents = cart_contents(request=request)
+        if form.has_error("token") or form.has_error("signature"):
+            # Hidden fields show no error, and the shopper could not correct one anyway: a new
+            # page, with what they typed, and a word on why they are seeing it again.
+            messages.error(request, STALE_CHECKOUT_PAGE)
+            form = CheckoutForm.reloaded(request.POST, signature=checkout_signature(contents))
+        return checkout_page(request, form, contents, status=400)
     try:
         order, created = order_place(
             user=request.user,

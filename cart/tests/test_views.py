@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.tests.factories import PASSWORD, UserFactory
 from cart.models import Cart, CartItem
 from cart.tests.factories import CartFactory, CartItemFactory
-from catalog.tests.factories import ProductFactory
+from catalog.tests.factories import ESCAPED_MARKUP_NAME, MARKUP_NAME, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -109,15 +109,26 @@ def test_a_line_is_capped_at_the_per_line_maximum(shopper_client, settings):
     assert lines(shopper_client) == {"Lamp": 5}
 
 
-@pytest.mark.parametrize(("field", "value"), [("is_active", False), ("stock", 0)])
-def test_inactive_or_out_of_stock_products_are_refused(shopper_client, field, value):
-    lamp = ProductFactory(name="Lamp", **{field: value})
+def test_out_of_stock_products_are_refused_with_a_message(shopper_client):
+    lamp = ProductFactory(name="Lamp", stock=0)
 
     response = add(shopper_client, lamp)
 
     assert response.status_code == 302
     page = shopper_client.get(response["Location"])
     assert "Lamp is" in " ".join(messages_of(page))
+    assert page.context["contents"].lines == []
+
+
+def test_an_inactive_product_is_not_found_and_never_named(shopper_client):
+    secret = ProductFactory(name="Unreleased prototype", is_active=False)
+
+    response = add(shopper_client, secret)
+
+    assert response.status_code == 404
+    assert "Unreleased prototype" not in response.content.decode()
+    page = shopper_client.get(CART)
+    assert "Unreleased prototype" not in page.content.decode()
     assert page.context["contents"].lines == []
 
 
@@ -305,3 +316,12 @@ def test_a_next_that_looks_like_a_url_name_is_a_plain_path(shopper_client):
     response = add(shopper_client, ProductFactory(), next="0")
     assert response.status_code == 302
     assert response["Location"] == "0"
+
+
+def test_a_product_name_with_markup_is_shown_escaped_on_the_cart_page(shopper_client):
+    add(shopper_client, ProductFactory(name=MARKUP_NAME))
+
+    html = shopper_client.get(CART).content.decode()
+
+    assert ESCAPED_MARKUP_NAME in html
+    assert MARKUP_NAME not in html

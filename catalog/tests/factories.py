@@ -32,6 +32,12 @@ class ProductFactory(factory.django.DjangoModelFactory):
     stock = 10
 
 
+# A product name that would run a script and bold a word on any page that printed it raw; every
+# page that shows product names is checked to show this escaped.
+MARKUP_NAME = "<script>alert(1)</script><b>x</b>"
+ESCAPED_MARKUP_NAME = "&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;"
+
+
 def image_upload(name="photo.png", image_format="PNG", size=(40, 30)):
     buffer = io.BytesIO()
     Image.new("RGB", size, "#336699").save(buffer, format=image_format)

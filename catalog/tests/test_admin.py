@@ -234,3 +234,44 @@ def test_a_stock_reduction_larger_than_what_is_left_stops_at_zero(manager_client
 
     product.refresh_from_db()
     assert product.stock == 0
+
+
+def edit_stock(client, product, stock, stock_seen):
+    return client.post(
+        reverse("admin:catalog_product_change", args=[product.pk]),
+        product_form(
+            product.category,
+            name=product.name,
+            slug=product.slug,
+            sku=product.sku,
+            stock=stock,
+            stock_seen=stock_seen,
+        ),
+        follow=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "stock_seen", ["-1", "2147483648", "99999999999999999999", "-99999999999999999999"]
+)
+def test_a_stock_seen_out_of_range_gives_the_form_back_with_a_message(manager_client, stock_seen):
+    product = ProductFactory(stock=10)
+
+    response = edit_stock(manager_client, product, "15", stock_seen)
+
+    assert response.status_code == 200
+    assert "open the product again and repeat your change" in response.content.decode()
+    product.refresh_from_db()
+    assert product.stock == 10
+
+
+def test_a_stock_edit_that_would_overflow_the_column_is_capped_with_a_message(manager_client):
+    product = ProductFactory(stock=0)
+    Product.objects.filter(pk=product.pk).update(stock=10)  # a restock while the form was open
+
+    response = edit_stock(manager_client, product, "2147483647", "0")
+
+    assert response.status_code == 200
+    assert "Stock cannot go above 2,147,483,647" in response.content.decode()
+    product.refresh_from_db()
+    assert product.stock == 2_147_483_647

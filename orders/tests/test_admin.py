@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory, catalog_manager, order_manager
 from catalog.models import Product
-from catalog.tests.factories import ProductFactory
+from catalog.tests.factories import ESCAPED_MARKUP_NAME, MARKUP_NAME, ProductFactory
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
 from orders.tests.factories import place_order
@@ -184,3 +184,25 @@ def test_dashboard_counts_orders_revenue_statuses_and_low_stock(manager_client, 
 def test_the_dashboard_is_for_staff_only(client):
     client.force_login(UserFactory())
     assert client.get(reverse("dashboard"))["Location"].startswith(reverse("admin:login"))
+
+
+def test_a_product_name_with_markup_is_shown_escaped_on_the_back_office_order_page(
+    manager_client,
+):
+    order = place_order([(ProductFactory(name=MARKUP_NAME), 1)])
+
+    html = manager_client.get(reverse("admin:orders_order_change", args=[order.pk])).content
+    html = html.decode()
+
+    assert ESCAPED_MARKUP_NAME in html
+    assert MARKUP_NAME not in html
+
+
+def test_a_product_name_with_markup_is_shown_escaped_on_the_dashboard(manager_client, settings):
+    settings.LOW_STOCK_THRESHOLD = 3
+    ProductFactory(name=MARKUP_NAME, stock=1)
+
+    html = manager_client.get(reverse("dashboard")).content.decode()
+
+    assert ESCAPED_MARKUP_NAME in html
+    assert MARKUP_NAME not in html

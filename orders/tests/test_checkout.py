@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.tests.factories import UserFactory
 from cart.models import CartItem
 from catalog.models import Product
-from catalog.tests.factories import ProductFactory
+from catalog.tests.factories import ESCAPED_MARKUP_NAME, MARKUP_NAME, ProductFactory
 from orders.models import Order, OrderStatus
 from orders.tests.factories import ADDRESS, fill_cart, place_order
 
@@ -318,7 +318,6 @@ def test_a_cart_emptied_between_page_and_submit_goes_back_to_the_cart(client, sh
         ({"address_line1": "x" * 10_240}, "address_line1"),
         ({"city": "y" * 10_240}, "city"),
         ({"phone": "call me maybe"}, "phone"),
-        ({"token": "not-a-uuid"}, "token"),
     ],
 )
 def test_bad_input_gives_the_form_back_and_loses_nothing(client, shopper, overrides, field):
@@ -334,6 +333,43 @@ def test_bad_input_gives_the_form_back_and_loses_nothing(client, shopper, overri
     assert Product.objects.get(pk=lamp.pk).stock == 5
     if field != "full_name":
         assert response.context["form"]["full_name"].value() == "Ada Lovelace"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"token": "not-a-uuid"},
+        {"token": ""},
+        {"signature": "x" * 65},
+        {"signature": ""},
+        {"token": "not-a-uuid", "postal_code": ""},
+    ],
+    ids=["bad-token", "no-token", "bad-signature", "no-signature", "with-an-address-error"],
+)
+def test_a_damaged_checkout_page_is_loaded_again_with_a_message_and_what_was_typed(
+    client, shopper, damage
+):
+    fill_cart(shopper, [(ProductFactory(stock=5), 2)])
+    opened = open_checkout(client)
+
+    response = submit(client, {**opened, **damage}, city="Manchester")
+
+    assert response.status_code == 400
+    assert "This checkout page was out of date; we have loaded it again" in (
+        response.content.decode()
+    )
+    form = response.context["form"]
+    assert form["city"].value() == "Manchester"
+    assert form["signature"].value() == opened["signature"]
+    assert not form.has_error("token")
+    assert not form.has_error("signature")
+    assert form.has_error("postal_code") == ("postal_code" in damage)
+    assert not Order.objects.exists()
+    # The page as sent back places the order.
+    fresh = {"token": form["token"].value(), "signature": form["signature"].value()}
+    assert fresh["token"] != str(opened["token"])
+    assert submit(client, fresh, city="Manchester").status_code == 307
+    assert Order.objects.get().city == "Manchester"
 
 
 def test_checkout_needs_an_account(client):
@@ -360,3 +396,12 @@ def test_the_cart_page_offers_checkout_only_without_problems(client, shopper):
     assert CHECKOUT in client.get(reverse("cart:detail")).content.decode()
     Product.objects.filter(pk=lamp.pk).update(stock=1)
     assert CHECKOUT not in client.get(reverse("cart:detail")).content.decode()
+
+
+def test_a_product_name_with_markup_is_shown_escaped_on_the_checkout_page(client, shopper):
+    fill_cart(shopper, [(ProductFactory(name=MARKUP_NAME), 1)])
+
+    html = client.get(CHECKOUT).content.decode()
+
+    assert ESCAPED_MARKUP_NAME in html
+    assert MARKUP_NAME not in html

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from cart.models import CartItem
 from catalog.models import Product
-from catalog.tests.factories import ProductFactory
+from catalog.tests.factories import ESCAPED_MARKUP_NAME, MARKUP_NAME, ProductFactory
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
 from orders.tests.factories import place_order
@@ -118,3 +118,23 @@ def test_an_unpaid_order_cannot_be_put_back_in_the_cart(client, shopper):
     order = place_order([(ProductFactory(), 1)], user=shopper)
     client.post(reverse("orders:put_back", args=[order.number]))
     assert not CartItem.objects.exists()
+
+
+def test_a_product_name_with_markup_is_shown_escaped_on_the_order_page(client, shopper):
+    order = place_order([(ProductFactory(name=MARKUP_NAME), 1)], user=shopper)
+
+    html = client.get(order.get_absolute_url()).content.decode()
+
+    assert ESCAPED_MARKUP_NAME in html
+    assert MARKUP_NAME not in html
+
+
+def test_a_product_name_with_markup_never_reaches_the_order_list_raw(client, shopper):
+    # The list shows numbers, dates, statuses and totals, no product names: this keeps a name
+    # added to it later from arriving unescaped.
+    place_order([(ProductFactory(name=MARKUP_NAME), 1)], user=shopper)
+
+    html = client.get(reverse("orders:list")).content.decode()
+
+    assert MARKUP_NAME not in html
+    assert "<script>" not in html
