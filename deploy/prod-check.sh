@@ -15,7 +15,7 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB"
 export REDIS_URL=redis://127.0.0.1:6379/14
 export EMAIL_URL=consolemail://
 export STRIPE_SECRET_KEY=sk_test_prod_check STRIPE_WEBHOOK_SECRET=whsec_prod_check
-export TRUST_X_FORWARDED_PROTO=true
+export TRUST_X_FORWARDED_PROTO=true CLIENT_IP_HEADER=X-Real-IP
 export MEDIA_ROOT="$(mktemp -d)"
 export GUNICORN_WORKERS=2 LOG_FORMAT=json
 

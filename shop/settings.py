@@ -1,6 +1,7 @@
 """Settings of the store, read from the environment (see .env.example for every variable)."""
 
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -244,7 +245,22 @@ RATE_LIMITS = {
 }
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "shop.views.ratelimited"
-RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+# The client's address for the per-IP limits: empty means the connecting address (REMOTE_ADDR);
+# behind a proxy, every shopper would otherwise share the proxy's one bucket, so name the header
+# it sets (X-Real-IP, or X-Forwarded-For, of which the right-most entry is read).
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="").strip()
+if CLIENT_IP_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", CLIENT_IP_HEADER):
+    raise ImproperlyConfigured(
+        "CLIENT_IP_HEADER must be an HTTP header name such as X-Real-IP or X-Forwarded-For "
+        "(empty: the connecting address)."
+    )
+if env.str("RATELIMIT_IP_META_KEY", default=None) is not None:
+    # Refused rather than ignored: a deployment still setting it believes its proxy is handled.
+    raise ImproperlyConfigured(
+        "RATELIMIT_IP_META_KEY is no longer read: set CLIENT_IP_HEADER to the header your proxy "
+        "puts the client's address in (e.g. CLIENT_IP_HEADER=X-Real-IP) and remove it."
+    )
+RATELIMIT_IP_META_KEY = "shop.clientip.client_ip"
 # django-ratelimit knows only third-party Redis backends (W001) and refuses the development
 # memory cache (E003); shop.checks applies the rule that matters: shared cache when DEBUG is off.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]

@@ -8,6 +8,7 @@ from django.urls import include, path
 from catalog import views as catalog_views
 from orders.dashboard import dashboard
 from shop import health, views
+from shop.ratelimits import limit, limit_by_email
 
 admin.site.site_header = f"{settings.STORE_NAME} back office"
 admin.site.site_title = settings.STORE_NAME
@@ -23,6 +24,12 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("payments.urls")),
     path(f"{settings.ADMIN_URL}dashboard/", admin.site.admin_view(dashboard), name="dashboard"),
+    # The back office's login, matched before admin.site.urls, under the store login's limits
+    # and counters: alternating between the two pages gives an attacker no extra attempts.
+    path(
+        f"{settings.ADMIN_URL}login/",
+        limit("login_ip")(limit_by_email("login_account", "username")(admin.site.login)),
+    ),
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -23,7 +23,12 @@ def bench_bare(request):
 
 
 def ratelimited(request, exception):
-    return render(request, "429.html", status=429)
+    response = render(request, "429.html", status=429)
+    retry_after = getattr(exception, "retry_after", None)
+    if retry_after is not None:
+        # At least 1: a window ending this very second still means "not now".
+        response["Retry-After"] = str(max(1, int(retry_after)))
+    return response
 
 
 @requires_csrf_token

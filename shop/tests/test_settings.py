@@ -10,10 +10,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start(**env):
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_VARS}
+def start(*check_args, **env):
+    # Playwright's pytest plugin sets DJANGO_ALLOW_ASYNC_UNSAFE, which the deploy check refuses.
+    unset = {*PRODUCTION_VARS, *PROXY_VARS, "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", "check", *check_args],
         cwd=ROOT,
         env={**clean, "ENV_FILE": "", "DJANGO_SETTINGS_MODULE": "shop.settings", **env},
         capture_output=True,
@@ -33,6 +35,9 @@ PRODUCTION_VARS = {
     "STRIPE_SECRET_KEY": "sk_test_x",
     "STRIPE_WEBHOOK_SECRET": "whsec_x",
 }
+
+# Settings of the proxy the tests below set themselves, whatever the shell running them has.
+PROXY_VARS = {"TRUST_X_FORWARDED_PROTO", "CLIENT_IP_HEADER", "RATELIMIT_IP_META_KEY"}
 
 
 @pytest.mark.parametrize("missing", [("SECRET_KEY",), ("ALLOWED_HOSTS", "DATABASE_URL")])
@@ -61,3 +66,39 @@ def test_production_refuses_the_local_payment_stand_in():
     result = start(**PRODUCTION_VARS, PAYMENT_BACKEND="local")
     assert result.returncode != 0
     assert "PAYMENT_BACKEND=local is the development stand-in" in result.stderr
+
+
+def deploy_check(**env):
+    return start("--deploy", **env)
+
+
+def test_the_deploy_check_refuses_a_proxy_whose_client_ip_is_the_connecting_address():
+    behind_a_proxy = {**PRODUCTION_VARS, "TRUST_X_FORWARDED_PROTO": "true"}
+
+    refused = deploy_check(**behind_a_proxy)
+    passed = deploy_check(**behind_a_proxy, CLIENT_IP_HEADER="X-Real-IP")
+    without_a_proxy = deploy_check(**PRODUCTION_VARS)
+
+    assert refused.returncode != 0
+    assert "shop.E002" in refused.stderr
+    assert "CLIENT_IP_HEADER" in refused.stderr
+    assert passed.returncode == 0, passed.stderr
+    assert "shop.E002" not in passed.stderr
+    assert without_a_proxy.returncode == 0, without_a_proxy.stderr
+
+
+def test_the_old_ratelimit_ip_meta_key_stops_start_up_naming_client_ip_header():
+    result = start(**PRODUCTION_VARS, RATELIMIT_IP_META_KEY="HTTP_X_REAL_IP")
+
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert "ImproperlyConfigured" in last_line
+    assert "RATELIMIT_IP_META_KEY" in last_line
+    assert "CLIENT_IP_HEADER" in last_line
+
+
+def test_a_client_ip_header_that_is_not_a_header_name_stops_start_up():
+    result = start(**PRODUCTION_VARS, CLIENT_IP_HEADER="HTTP_X_REAL_IP")
+
+    assert result.returncode != 0
+    assert "CLIENT_IP_HEADER must be an HTTP header name" in result.stderr
