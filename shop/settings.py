@@ -369,9 +369,13 @@ SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
     import sentry_sdk
 
+    from shop.logging import sentry_before_send
+
     sentry_sdk.init(
         dsn=SENTRY_DSN,
         send_default_pii=False,
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
         environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        # URLs are sent even without personal data: a password-reset link must not be.
+        before_send=sentry_before_send,
     )
