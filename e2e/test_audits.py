@@ -19,7 +19,7 @@ from e2e.conftest import VNU_JAR, axe_violations, log_in
 from e2e.pages import SHOPPER_EMAIL, build_store
 from orders.tests.factories import ADDRESS
 
-ERROR_PAGES = ("400", "403", "403_csrf", "429", "500")
+ERROR_PAGES = ("400", "403", "403_csrf", "413", "429", "500")
 
 
 def render_error_pages():
@@ -31,6 +31,7 @@ def render_error_pages():
         "400": defaults.bad_request(request, Exception()).content.decode(),
         "403": defaults.permission_denied(request, PermissionDenied()).content.decode(),
         "403_csrf": render_to_string("403_csrf.html", request=request),
+        "413": render_to_string("413.html", {"limit": 2_621_440}, request=request),
         "429": render_to_string("429.html", request=request),
         "500": defaults.server_error(request).content.decode(),
     }

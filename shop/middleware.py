@@ -1,14 +1,18 @@
-"""Project-wide middleware: request ids and request logging, and the health probes."""
+"""Project-wide middleware: request ids and request logging, the health probes, and the
+request-body limit."""
 
 import logging
 import re
 import time
 import uuid
 
+from django.conf import settings
+from django.shortcuts import render
 from django.utils.functional import empty
 
 from shop import health
 from shop.logging import request_id
+from shop.uploads import body_limit, content_length, takes_uploads
 
 logger = logging.getLogger("shop.request")
 
@@ -79,3 +83,29 @@ class HealthCheckMiddleware:
         if probe is not None:
             return probe(request)
         return self.get_response(request)
+
+
+class RequestBodyLimitMiddleware:
+    """Answer 413 when Content-Length is over what the view may be sent, without reading a byte
+    of the body.
+
+    In process_view, the first one in MIDDLEWARE: the view is resolved by then and nothing has
+    read the body yet (the CSRF check reads it in its own process_view, after this one), and the
+    413 page still goes out through every middleware, so it carries the security headers.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        length = content_length(request)
+        limit = body_limit(request)
+        if limit is None or length <= limit:
+            return None
+        context = {"limit": limit}
+        if takes_uploads(request):
+            context["picture_limit"] = settings.MAX_IMAGE_UPLOAD_BYTES
+        return render(request, "413.html", context, status=413)

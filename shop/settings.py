@@ -90,6 +90,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "shop.middleware.RequestIdMiddleware",
     "shop.middleware.HealthCheckMiddleware",
+    # 413 before anything reads an oversized body (see shop.uploads).
+    "shop.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -286,8 +288,17 @@ MEDIA_URL = "media/"
 # reverse proxy (see README, "Deploying").
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 MAX_IMAGE_UPLOAD_BYTES = 5 * 1024 * 1024
-# Requests larger than this (besides file parts) are refused by Django with a 400.
+# The most a request body may be: larger ones get 413 before a byte of them is read (views in
+# UPLOAD_VIEWS may be sent a picture on top). Form fields over it would get Django's 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The only views (URL names) that take files; a file part sent anywhere else is refused with 400
+# before it is stored.
+UPLOAD_VIEWS = ("admin:catalog_product_add", "admin:catalog_product_change")
+FILE_UPLOAD_HANDLERS = [
+    "shop.uploads.FilesOnlyWhereExpectedHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
