@@ -1,5 +1,11 @@
 # Production image: gunicorn serving the store (gunicorn.conf.py), static files through WhiteNoise.
 # Configuration comes from the environment at run time (README, "Configuration").
+#
+# The same image runs the email worker, which sends what the email outbox queued; run at least one
+# beside the web containers, with the same environment:
+#   docker run --no-healthcheck --stop-timeout 60 IMAGE python manage.py db_worker
+# (no health check: it serves no HTTP; the stop timeout lets it finish the email it is sending,
+# which takes at most a few times EMAIL_TIMEOUT, instead of being killed half-way.)
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

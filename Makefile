@@ -52,18 +52,24 @@ e2e/node_modules/.installed: e2e/package.json
 .env:
 	$(PY) -m shop.devenv .env
 
+# The development server and, beside it, the email worker that sends what the outbox queued
+# (printed here with the development EMAIL_URL); when the server stops (Ctrl+C), so does the worker.
 run: $(VENV)/.installed-run .env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_admin
 	$(PY) manage.py seed_demo --if-empty
 	@echo "The admin password is DJANGO_SUPERUSER_PASSWORD in .env."
+	$(PY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev browser e2e/node_modules/.installed
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
-# The production configuration without Docker (see deploy/prod-check.sh).
+# The production configuration without Docker (see deploy/prod-check.sh), on the database
+# PROD_CHECK_DB (dropped and created again; default shop_prod_check) and the Redis database
+# PROD_CHECK_REDIS_URL (default redis://127.0.0.1:6379/14).
 prod-check: $(VENV)/.installed-run
 	bash deploy/prod-check.sh
 

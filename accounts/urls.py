@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts import views
-from accounts.forms import LoginForm
+from accounts.forms import LoginForm, OutboxPasswordResetForm
 from shop.ratelimits import limit, limit_by_email
 
 app_name = "accounts"
@@ -48,6 +48,7 @@ urlpatterns = [
             limit_by_email("password_reset", "email")(
                 auth_views.PasswordResetView.as_view(
                     template_name="accounts/password_reset.html",
+                    form_class=OutboxPasswordResetForm,
                     email_template_name="accounts/email/password_reset.txt",
                     subject_template_name="accounts/email/password_reset_subject.txt",
                     success_url=reverse_lazy("accounts:password_reset_done"),

@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from cart.models import Cart, CartItem
 from cart.shipping import shipping_cost
-from catalog.cache import catalog_changed, catalog_changed_on_commit
+from catalog.cache import catalog_changed
 from catalog.models import Product
-from orders.emails import send_order_email
+from orders.emails import queue_order_email
 from orders.exceptions import (
     CartChanged,
     EmptyCart,
@@ -204,13 +204,14 @@ def _order_place(user, number, shipping, token, signature):
 
     CartItem.objects.filter(cart=cart).delete()
     # Pages show whether a product is in stock, not how many: they change only when an order
-    # sells one out. Told after commit, not while the rows are locked.
+    # sells one out (catalog_changed acts after commit, not while the rows are locked).
     if any(products[item.product_id].stock == item.quantity for item in items):
-        transaction.on_commit(catalog_changed, robust=True)
+        catalog_changed()
     OrderEvent.objects.create(
         order=order, to_status=S.PENDING_PAYMENT, actor=user, source="checkout", note="Order placed"
     )
-    transaction.on_commit(lambda: send_order_email(order, "placed", lines), robust=True)
+    # Queued in this transaction (the outbox's worker sends it): no mail server is waited on.
+    queue_order_email(order, "placed", lines)
     logger.info("order placed: %s total %s %s", order.number, order.total, order.currency)
     return order, True
 
@@ -222,7 +223,7 @@ def order_transition(*, order, to, actor=None, source, note=""):
     Locks the order, refuses a move the graph does not allow (IllegalTransition) or one a
     receiver of order_status_changing refuses (an OrderError: e.g. shipping while a refund is
     pending), gives the stock back when the order is cancelled or its payment fails, records an
-    OrderEvent, and emails the customer once the transaction has committed.
+    OrderEvent, and queues the customer's email in the same transaction.
     """
     to = S(to)
     locked = Order.objects.select_for_update().get(pk=order.pk)
@@ -241,13 +242,13 @@ def order_transition(*, order, to, actor=None, source, note=""):
     if (from_status, to) in RESTOCKING:
         for item in locked.items.order_by("product_id"):
             Product.objects.filter(pk=item.product_id).update(stock=F("stock") + item.quantity)
-        catalog_changed_on_commit()
+        catalog_changed()
 
     OrderEvent.objects.create(
         order=locked, from_status=from_status, to_status=to, actor=actor, source=source, note=note
     )
     if to in EMAILED:
-        transaction.on_commit(lambda: send_order_email(locked, EMAILED[to]), robust=True)
+        queue_order_email(locked, EMAILED[to])
     logger.info("order %s: %s -> %s by %s", locked.number, from_status, to, source)
 
     order.status, order.paid_at, order.updated = locked.status, locked.paid_at, locked.updated

@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "csp",
     "django_ratelimit",
     "django_countries",
+    "django_tasks",
+    "django_tasks_db",
     "shop",
     "accounts",
     "catalog",
@@ -312,10 +314,34 @@ STORAGES = {
 
 # --- Email -------------------------------------------------------------------------------------
 
-# EMAIL_URL sets EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... in one go.
-globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# EMAIL_URL sets EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... in one go. Its query
+# options (`?timeout=5`) land in an OPTIONS entry that Django's mail backends never read, so a
+# timeout there becomes EMAIL_TIMEOUT and any other option is refused rather than ignored.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+_email_options = {key.lower(): value for key, value in _email.pop("OPTIONS", {}).items()}
+_email_url_timeout = _email_options.pop("timeout", None)
+if _email_options:
+    raise ImproperlyConfigured(
+        f"EMAIL_URL has options the mail backend does not read: {', '.join(_email_options)}. "
+        "Only timeout is understood (or set EMAIL_TIMEOUT)."
+    )
+globals().update(_email)
+# Seconds the SMTP backend waits on the mail server at each step (connecting, every reply). Only
+# the email worker talks to the mail server, so a slow or hung one delays emails, never a page.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=float(_email_url_timeout or 10))
+if not EMAIL_TIMEOUT > 0:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT must be a number of seconds above zero.")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{STORE_NAME} <shop@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The email outbox (shop.emails): seconds before each new try of a send that failed; after the
+# last one the email is marked failed, for staff to resend from the back office.
+EMAIL_RETRY_DELAYS = env.list("EMAIL_RETRY_DELAYS", cast=int, default=[60, 300, 1800, 7200])
+if any(delay < 0 for delay in EMAIL_RETRY_DELAYS):
+    raise ImproperlyConfigured("EMAIL_RETRY_DELAYS must be seconds, zero or more, e.g. 60,300.")
+
+# Background tasks (django-tasks), stored in the database and run by `manage.py db_worker`: a
+# task is enqueued in the transaction of the change that causes it, and one worker runs it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Payments ----------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ ROLE_MIGRATIONS = [
     ("catalog.migrations.0002_catalog_managers_permissions", "grant"),
     ("orders.migrations.0002_order_managers_permissions", "grant"),
     ("payments.migrations.0002_order_managers_permissions", "grant"),
+    ("shop.migrations.0002_order_managers_permissions", "grant"),
 ]
 
 

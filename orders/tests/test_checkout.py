@@ -13,6 +13,7 @@ from catalog.models import Product
 from catalog.tests.factories import ESCAPED_MARKUP_NAME, MARKUP_NAME, ProductFactory
 from orders.models import Order, OrderStatus
 from orders.tests.factories import ADDRESS, fill_cart, place_order
+from shop.tests.outbox import deliver_queued
 
 pytestmark = pytest.mark.django_db
 
@@ -72,14 +73,13 @@ def test_checkout_turns_the_cart_into_an_order_awaiting_payment(client, shopper)
     ]
 
 
-def test_the_order_page_says_it_awaits_payment_and_the_email_is_sent(
-    client, shopper, django_capture_on_commit_callbacks
-):
+def test_the_order_page_says_it_awaits_payment_and_the_email_is_sent(client, shopper):
     fill_cart(shopper, [(ProductFactory(name="Lamp"), 1)])
     hidden = open_checkout(client)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert submit(client, hidden).status_code == 307
+    assert submit(client, hidden).status_code == 307
     order = Order.objects.get()
+    assert mail.outbox == []  # queued in the outbox, sent by its worker
+    deliver_queued()
 
     page = client.get(order.get_absolute_url())
 
@@ -152,9 +152,9 @@ def test_placing_an_order_costs_the_same_queries_however_many_lines(
     hidden = open_checkout(client)
 
     # The user; then in one transaction: the cart locked, the lines with their products
-    # locked, the order, its lines, the stock, the cart's lines, the event. (+ 2: the test's
-    # own transaction turns the atomic block into a savepoint.)
-    with django_assert_num_queries(8 + 2):
+    # locked, the order, its lines, the stock, the cart's lines, the event, the email and its
+    # send task. (+ 2: the test's own transaction turns the atomic block into a savepoint.)
+    with django_assert_num_queries(10 + 2):
         response = submit(client, hidden)
 
     assert response.status_code == 307

@@ -1,0 +1,68 @@
+"""The email outbox in the back office: what was sent, what failed and why, and resending."""
+
+from django.contrib import admin, messages
+from django.utils.text import Truncator
+
+from shop.emails import STUCK_AFTER, email_resend
+from shop.models import Email
+
+HIDDEN_BODY = "(hidden: it holds a password-reset link, which is as good as the password)"
+
+
+@admin.register(Email)
+class EmailAdmin(admin.ModelAdmin):
+    list_display = ("created", "recipient", "kind", "reference", "status", "attempts", "error")
+    list_filter = ("status", "kind")
+    search_fields = ("recipient", "=reference")
+    date_hierarchy = "created"
+    fields = (
+        ("created", "sent_at"),
+        ("status", "attempts"),
+        "last_error",
+        "recipient",
+        ("kind", "reference"),
+        "subject",
+        "shown_body",
+    )
+    actions = ["resend"]
+
+    # A record of what was sent: never written to here, only resent through the action.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("shop.resend_email")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [name for row in self.fields for name in (row if isinstance(row, tuple) else [row])]
+
+    @admin.display(description="last error")
+    def error(self, obj):
+        return Truncator(obj.last_error).chars(80)
+
+    @admin.display(description="body")
+    def shown_body(self, obj):
+        return HIDDEN_BODY if obj.secret else obj.body
+
+    @admin.action(
+        description="Resend selected emails (failed, or stuck sending)", permissions=["resend"]
+    )
+    def resend(self, request, queryset):
+        done, refused = [], []
+        for email in queryset.order_by("pk"):
+            (done if email_resend(email) else refused).append(email)
+        if done:
+            self.message_user(request, f"Queued again: {len(done)} email(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                f"Not resent: {len(refused)} email(s) queued or sent already, or being sent for "
+                f"less than {STUCK_AFTER.seconds // 60} minutes (a worker may still send them).",
+                messages.WARNING,
+            )
