@@ -1,5 +1,11 @@
 """Fixtures and checks shared by the whole suite."""
 
+import os
+import signal
+import socket
+import subprocess
+import time
+
 import pytest
 from django.conf import settings
 
@@ -72,3 +78,66 @@ def _static_files_without_startup_scan(settings):
     # WhiteNoise indexes every collected file each time a handler starts, and the test client
     # starts one per client: about a quarter of a second each. Looked up per request instead.
     settings.WHITENOISE_AUTOREFRESH = True
+
+
+class RedisServer:
+    """A redis-server of the test's own, on a free port: to stop, freeze and bring back without
+    touching the Redis the rest of the suite (and everyone else on the machine) uses."""
+
+    COMMAND = ("/usr/bin/redis-server", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+
+    def __init__(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.start()
+
+    def start(self):
+        import redis
+
+        command = [*self.COMMAND, "--port", str(self.port)]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603
+        client = redis.Redis.from_url(self.url, socket_timeout=0.5)
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise
+                time.sleep(0.02)
+
+    def stop(self):
+        # SIGKILL also ends a frozen process, which would hold a SIGTERM until it is resumed.
+        self.process.kill()
+        self.process.wait()
+
+    def freeze(self):
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self):
+        os.kill(self.process.pid, signal.SIGCONT)
+
+
+@pytest.fixture
+def redis_server(settings):
+    """Every cache alias pointed at a private Redis, tried again half a second after a failure
+    (not the production five) so a test can watch it come back."""
+    from django.core.cache import caches
+
+    server = RedisServer()
+    settings.CACHES = {
+        alias: {**config, "LOCATION": server.url, "RETRY_AFTER": 0.5}
+        for alias, config in settings.CACHES.items()
+    }
+    # A port an earlier test used leaves this process's memory of that server behind: its
+    # local rate-limit counts, and maybe an outage it is still waiting out.
+    caches["ratelimit"].clear()
+    deadline = time.monotonic() + 2
+    while not caches["default"].add("redis_server:up", 1) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield server
+    server.stop()

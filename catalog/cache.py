@@ -1,9 +1,12 @@
 """Whole-page caching of the catalogue for anonymous shoppers, in the shared cache.
 
 Pages are keyed by a catalogue version that every change of a product or category, and every
-product going out of stock or back in, increments, so a cached page never outlives the data it
-shows (a TTL is only a backstop). Each process also keeps its most recent pages under the same
-keys. The CSRF token inside cached forms is swapped for the visitor's own on the way out.
+product going out of stock or back in, increments once the change is committed, so a cached page
+never outlives the data it shows (a TTL is only a backstop). The version is a row in PostgreSQL,
+not a Redis key: it moves on even while Redis is away, so pages Redis kept from before are never
+served again when it is back. Without Redis, pages are rendered (and not shared between
+processes). Each process also keeps its most recent pages under the same keys. The CSRF token
+inside cached forms is swapped for the visitor's own on the way out.
 
 The key is the page's address without its query string (scheme, host, path) and the query
 parameters its view reads, nothing else: the cache sits in the Redis that holds the sessions, so
@@ -21,11 +24,13 @@ from collections import OrderedDict
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.http import urlencode
 
-VERSION_KEY = "catalog:version"
+from catalog.models import CatalogVersion
+
 MAX_KEY_TEXT = 500  # host, path and read parameters: longer ones are rendered, not stored
 PAGE_TTL = 300  # seconds; the version bump is what keeps pages fresh
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
@@ -33,35 +38,33 @@ CSRF_PLACEHOLDER = 'name="csrfmiddlewaretoken" value="__csrf__"'
 
 
 def catalog_changed():
-    """Call after any change shoppers could see: prices, stock, names, pictures, categories."""
+    """Call after any change shoppers could see: prices, stock, names, pictures, categories.
+
+    The version moves on once the change is committed (at once outside a transaction): a page
+    rendered before that showed the old data under the old version, and one rendered after
+    shows the new data under the new one. Run outside the transaction, the bump holds no lock
+    of the change's, and a failure is logged without undoing the change.
+    """
+    transaction.on_commit(_bump, robust=True)
+
+
+def _bump():
+    CatalogVersion.objects.filter(pk=CatalogVersion.ROW).update(value=F("value") + 1)
     _memo["until"] = 0.0  # this process sees its own change at once
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # no version yet (or the cache was flushed): start a new one
-        cache.add(VERSION_KEY, int(time.time() * 1000), timeout=None)
 
 
-def catalog_changed_on_commit():
-    """For changes inside a transaction: invalidate now, and again once the change is visible,
-    so a page rendered from the old data in between is not kept either."""
-    catalog_changed()
-    transaction.on_commit(catalog_changed)
-
-
-# Each process remembers the version for a moment: one round trip to Redis fewer per page, at
-# the price of showing a change up to VERSION_MEMO seconds late (in other processes).
+# Each process remembers the version for a moment: one query fewer per page, at the price of
+# showing a change up to VERSION_MEMO seconds late (in other processes).
 VERSION_MEMO = 1.0
 _memo = {"version": None, "until": 0.0}
 
 
-def _version():
+def catalog_version():
     now = time.monotonic()
     if _memo["version"] is not None and now < _memo["until"]:
         return _memo["version"]
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        catalog_changed()
-        version = cache.get(VERSION_KEY)
+    # get_or_create: the row is there from the migration, unless the table was emptied since.
+    version = CatalogVersion.objects.get_or_create(pk=CatalogVersion.ROW)[0].value
     _memo.update(version=version, until=now + VERSION_MEMO)
     return version
 
@@ -83,7 +86,8 @@ def _remember(key, html):
 
 
 def forget_local():
-    """Drop the version and pages this process remembers: for when the shared cache is flushed."""
+    """Drop the version and pages this process remembers: for tests, whose rolled-back
+    transactions take the version back to numbers this process has pages for."""
     _memo["until"] = 0.0
     with _recent_lock:
         _recent.clear()
@@ -131,7 +135,7 @@ def cache_for_anonymous(*reads):
                 text = f"{text}?{query}"
             if len(text) > MAX_KEY_TEXT:
                 return view(request, *args, **kwargs)
-            key = f"page:{_version()}:{hashlib.sha256(text.encode()).hexdigest()}"
+            key = f"page:{catalog_version()}:{hashlib.sha256(text.encode()).hexdigest()}"
             html = _recent.get(key) or cache.get(key)
             if html is None:
                 response = view(request, *args, **kwargs)

@@ -119,3 +119,21 @@ class Product(models.Model):
     @property
     def in_stock(self):
         return self.stock > 0
+
+
+class CatalogVersion(models.Model):
+    """One row: the version cached catalogue pages are keyed by (catalog.cache).
+
+    Kept in PostgreSQL, not in Redis, so it moves on with every change even while Redis is
+    away, and a page cached before can never be served under it again.
+    """
+
+    ROW = 1
+
+    value = models.BigIntegerField(default=1)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"catalogue version {self.value}"

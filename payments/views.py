@@ -6,7 +6,7 @@ import re
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -53,7 +53,10 @@ SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
 
 def _confirm_with_provider(session_id):
     """Apply what the provider says about the session, unless it was asked a moment ago."""
-    if not cache.add(f"payments:confirm:{session_id}", 1, timeout=CONFIRM_INTERVAL):
+    # The rate-limit cache: it keeps counting in the worker's memory while Redis is away, so
+    # the throttle holds (and the page still asks) whatever Redis does.
+    throttle = caches[settings.RATELIMIT_USE_CACHE]
+    if not throttle.add(f"payments:confirm:{session_id}", 1, timeout=CONFIRM_INTERVAL):
         return
     try:
         session_apply(session=gateway().retrieve_session(session_id))

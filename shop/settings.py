@@ -157,14 +157,30 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and sessions ------------------------------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Redis only makes the store faster (shop.cache): every call to it gives up after REDIS_TIMEOUT
+# seconds, and after a failure each process leaves it alone for REDIS_RETRY_AFTER seconds, so a
+# frozen Redis costs a worker one timeout every few seconds rather than one per call.
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.25)
+REDIS_RETRY_AFTER = env.float("REDIS_RETRY_AFTER", default=5.0)
+if REDIS_TIMEOUT <= 0 or REDIS_RETRY_AFTER < 0:
+    raise ImproperlyConfigured(
+        "REDIS_TIMEOUT must be more than 0 seconds and REDIS_RETRY_AFTER at least 0."
+    )
 if REDIS_URL:
+    _redis = {
+        "BACKEND": "shop.cache.ResilientRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "shop",
+        "RETRY_AFTER": REDIS_RETRY_AFTER,
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+    }
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "shop",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+        # Pages and the rest: without Redis, a miss.
+        "default": _redis,
+        # A session changed or deleted while Redis was away must not come back from it later.
+        "sessions": {**_redis, "DELETE_UNWRITTEN": True},
+        # Without Redis, each worker counts for itself rather than letting everything through.
+        "ratelimit": {**_redis, "LOCAL_FALLBACK": True},
     }
 else:
     # Development only (production requires REDIS_URL above): one process, nothing shared.
@@ -237,7 +253,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Rate limits (django-ratelimit), counted in the shared cache so every worker and host agrees.
+# Rate limits (django-ratelimit), counted in the shared cache so every worker and host agrees;
+# while Redis is away, each worker counts for itself (the "ratelimit" cache above).
 # Each is "<count>/<period>", period s, m, h or d.
 RATE_LIMITS = {
     "login_ip": env.str("RATELIMIT_LOGIN_IP", default="20/m"),
@@ -247,7 +264,7 @@ RATE_LIMITS = {
     "cart": env.str("RATELIMIT_CART", default="60/m"),
     "checkout": env.str("RATELIMIT_CHECKOUT", default="10/m"),
 }
-RATELIMIT_USE_CACHE = "default"
+RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_VIEW = "shop.views.ratelimited"
 # The client's address for the per-IP limits: empty means the connecting address (REMOTE_ADDR);
 # behind a proxy, every shopper would otherwise share the proxy's one bucket, so name the header
