@@ -9,7 +9,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import stripe
@@ -440,9 +440,8 @@ def refund_send(*, payment_id):
     try:
         gateway().refund(payment=payment, idempotency_key=f"refund-payment-{payment.pk}")
     except GatewayError as exc:
-        logger.error(
-            "refund of %s failed, reconcile_payments will retry: %s", payment.session_id, exc
-        )
+        logger.error("refund of %s (order %s) failed, reconcile_payments will retry: %s",
+                     payment.session_id, payment.order.number, exc)  # fmt: skip
         return False
     return True
 
@@ -470,6 +469,10 @@ def order_refund(*, order: Order) -> bool:
     return refund_send(payment_id=payment.pk)
 
 
+class ProviderUnavailable(OrderError):
+    """The payment provider did not answer (or refused): nothing changed, try again later."""
+
+
 def open_sessions_expire(*, order):
     """Expire the order's open sessions so they can no longer be paid (before a cancel).
 
@@ -480,7 +483,7 @@ def open_sessions_expire(*, order):
         try:
             session = provider.expire_session(payment.session_id)
         except GatewayError as exc:
-            raise OrderError(
+            raise ProviderUnavailable(
                 f"Order {order.number} could not be cancelled just now: the payment service did "
                 "not answer. Please try again in a minute."
             ) from exc
@@ -489,50 +492,93 @@ def open_sessions_expire(*, order):
             raise OrderError(f"Order {order.number} has just been paid, so it was not cancelled.")
 
 
-def unpaid_orders_release(*, older_than, dry_run=False):
+@dataclass
+class Sweep:
+    """What a clean-up command did, order by order, so one failure never stops the others.
+
+    Each entry is (order number or session id, what happened). `skipped` needs nothing done;
+    `failed` is left as it was, for the next run.
+    """
+
+    done: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
+
+
+def _one_line(exc):
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def unpaid_orders_release(*, older_than, dry_run=False) -> Sweep:
     """Cancel orders still awaiting payment that were placed before `older_than`.
 
-    Returns the numbers cancelled. Two runs at once are safe: each order moves once.
+    Two runs at once are safe: each order moves once.
     """
-    cancelled = []
+    sweep = Sweep()
     stale = Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, created__lt=older_than)
     for order in stale.order_by("created"):
         if dry_run:
-            cancelled.append(order.number)
+            sweep.done.append((order.number, "would be cancelled"))
             continue
         try:
             order_cancel(order=order, source="release_unpaid_orders", note="Unpaid for too long")
+        except ProviderUnavailable as exc:
+            reason = f"payment service: {_one_line(exc.__cause__ or exc)}"
+            logger.error("release_unpaid_orders: order %s not released: %s", order.number, reason)
+            sweep.failed.append((order.number, reason))
         except OrderError as exc:
+            # Paid, cancelled or being paid meanwhile: nothing to release.
             logger.info("release_unpaid_orders skipped %s: %s", order.number, exc)
-            continue
-        cancelled.append(order.number)
-    return cancelled
+            sweep.skipped.append((order.number, str(exc)))
+        except Exception as exc:
+            logger.exception("release_unpaid_orders: order %s not released", order.number)
+            sweep.failed.append((order.number, _one_line(exc)))
+        else:
+            sweep.done.append((order.number, "cancelled"))
+    return sweep
 
 
-def payments_reconcile(*, older_than):
+def payments_reconcile(*, older_than) -> Sweep:
     """Ask the provider about open sessions of pending orders and pending refunds; apply answers.
 
-    A lost webhook then never leaves a paid order pending. Returns (session id, outcome) pairs.
+    A lost webhook then never leaves a paid order pending. `done` holds what changed.
     """
-    changes = []
+    sweep = Sweep()
     provider = gateway()
     open_payments = Payment.objects.filter(
         status=PaymentStatus.OPEN,
         order__status=OrderStatus.PENDING_PAYMENT,
         created__lt=older_than,
-    )
+    ).select_related("order")
     for payment in open_payments.order_by("created"):
+        what = f"{payment.session_id} (order {payment.order.number})"
         try:
-            session = provider.retrieve_session(payment.session_id)
+            outcome = session_apply(session=provider.retrieve_session(payment.session_id))
         except GatewayError as exc:
-            changes.append((payment.session_id, f"could not ask the provider: {exc}"))
+            reason = f"payment service: {_one_line(exc)}"
+            logger.error("reconcile_payments: %s not checked: %s", what, reason)
+            sweep.failed.append((what, reason))
             continue
-        outcome = session_apply(session=session)
+        except Exception as exc:
+            logger.exception("reconcile_payments: %s failed", what)
+            sweep.failed.append((what, _one_line(exc)))
+            continue
         if "nothing to do" not in outcome:
-            changes.append((payment.session_id, outcome))
-    for payment in Payment.objects.filter(
+            sweep.done.append((payment.session_id, outcome))
+    refunds = Payment.objects.filter(
         status=PaymentStatus.REFUND_PENDING, refund_reason__gt=""
-    ):
-        if refund_send(payment_id=payment.pk):
-            changes.append((payment.session_id, "automatic refund sent again"))
-    return changes
+    ).select_related("order")
+    for payment in refunds.order_by("created"):
+        what = f"{payment.session_id} (order {payment.order.number})"
+        try:
+            sent = refund_send(payment_id=payment.pk)  # logs why when it is not
+        except Exception as exc:
+            logger.exception("reconcile_payments: refund of %s failed", what)
+            sent, reason = False, _one_line(exc)
+        else:
+            reason = "the payment service did not take the automatic refund"
+        if sent:
+            sweep.done.append((payment.session_id, "automatic refund sent again"))
+        else:
+            sweep.failed.append((what, reason))
+    return sweep

@@ -184,11 +184,13 @@ if REDIS_URL:
     }
 else:
     # Development only (production requires REDIS_URL above): one process, nothing shared.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    _local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    CACHES = {"default": _local, "sessions": _local, "ratelimit": _local}
 
-# Sessions are read from the cache and written through to the database, so a cache flush
-# logs nobody out and loses no guest cart.
+# Sessions are read from the cache and written through to the database, so a cache flush or
+# outage logs nobody out and loses no guest cart.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "sessions"
 
 # --- Authentication ----------------------------------------------------------------------------
 
@@ -378,7 +380,42 @@ if PAYMENT_BACKEND == "local" and not STRIPE_WEBHOOK_SECRET:
     STRIPE_WEBHOOK_SECRET = "whsec_local_stand_in"  # noqa: S105 -- not a secret: dev only
 # Where the Stripe SDK sends its requests (the test suite points it at a local double).
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
-STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Stripe is called while a shopper waits, in a gunicorn worker that is killed after
+# GUNICORN_TIMEOUT seconds (the shopper then gets gunicorn's bare error). One call takes at most
+# stripe_call_budget(): every try (the first and each retry) timing out, plus the SDK's pauses
+# between tries, 0.5 s doubling up to 5 s (stripe.HTTPClient.INITIAL_DELAY and MAX_DELAY). With
+# 3 s, 8 s and one retry: 2 × (3 + 8) + 0.5 = 22.5 s. Start-up refuses settings that leave the
+# rest of the request (the database, the page) less than STRIPE_HEADROOM before the kill.
+STRIPE_CONNECT_TIMEOUT = env.float("STRIPE_CONNECT_TIMEOUT", default=3.0)
+STRIPE_READ_TIMEOUT = env.float("STRIPE_READ_TIMEOUT", default=8.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
+if not (STRIPE_CONNECT_TIMEOUT > 0 and STRIPE_READ_TIMEOUT > 0 and STRIPE_MAX_NETWORK_RETRIES >= 0):
+    raise ImproperlyConfigured(
+        "STRIPE_CONNECT_TIMEOUT and STRIPE_READ_TIMEOUT must be seconds above zero, "
+        "STRIPE_MAX_NETWORK_RETRIES zero or more."
+    )
+
+
+def stripe_call_budget(connect, read, retries):
+    """The longest one Stripe call can take, in seconds: every try times out."""
+    pauses = sum(min(0.5 * 2**retry, 5.0) for retry in range(retries))
+    return (retries + 1) * (connect + read) + pauses
+
+
+STRIPE_CALL_BUDGET = stripe_call_budget(
+    STRIPE_CONNECT_TIMEOUT, STRIPE_READ_TIMEOUT, STRIPE_MAX_NETWORK_RETRIES
+)
+STRIPE_HEADROOM = 5.0
+# gunicorn's worker timeout, read as gunicorn.conf.py reads it (0: gunicorn never kills workers).
+WORKER_TIMEOUT = env.int("GUNICORN_TIMEOUT", default=30)
+if WORKER_TIMEOUT and STRIPE_CALL_BUDGET + STRIPE_HEADROOM > WORKER_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"A Stripe call can take up to {STRIPE_CALL_BUDGET:g} s "
+        f"((STRIPE_MAX_NETWORK_RETRIES + 1) × (STRIPE_CONNECT_TIMEOUT + STRIPE_READ_TIMEOUT) "
+        f"plus the SDK's pauses between retries), which leaves less than {STRIPE_HEADROOM:g} s "
+        f"of GUNICORN_TIMEOUT ({WORKER_TIMEOUT} s) for the rest of the request: lower them, "
+        "or raise GUNICORN_TIMEOUT."
+    )
 # How long a shopper has to pay in one Checkout Session (Stripe allows 30 minutes to 24 hours).
 CHECKOUT_SESSION_MINUTES = env.int("CHECKOUT_SESSION_MINUTES", default=60)
 if not 30 <= CHECKOUT_SESSION_MINUTES <= 24 * 60:

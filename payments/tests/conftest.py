@@ -23,6 +23,14 @@ def stripe_api(settings):
     double.close()
 
 
+@pytest.fixture
+def slow_stripe(stripe_api, settings):
+    """The API double with short timeouts, for tests that make it hang (stripe_api.hang())."""
+    settings.STRIPE_CONNECT_TIMEOUT = 1.0
+    settings.STRIPE_READ_TIMEOUT = 1.0
+    return stripe_api
+
+
 def signed_event(kind, obj, *, secret, timestamp=None, event_id=None):
     """(body, Stripe-Signature header) signed the way Stripe signs."""
     body = json.dumps(

@@ -3,11 +3,12 @@
 It speaks the few endpoints the store uses, records every request (form fields flattened the way
 the SDK encodes them, and headers), honours idempotency keys as Stripe does (the same key with
 other parameters is refused), and can be told to fail, to lose its answer, or to let something
-happen while it is working on a request.
+happen while it is working on a request, or to hang before answering.
 """
 
 import itertools
 import json
+import math
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,10 @@ class StripeDouble:
         self._by_key = {}
         self._failures = []
         self._drops = 0
+        self._hangs = 0  # how many requests still to hold; math.inf: all, until release()
+        self._hang_seconds = 0
+        self._hang_path = ""
+        self._released = threading.Event()
         # Called (outside the double's lock) while a request is being handled, before the
         # answer goes back: {(method, path suffix): callable(path)}.
         self.during = {}
@@ -35,15 +40,20 @@ class StripeDouble:
 
             def _answer(self, status, body):
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Request-Id", f"req_{next(double._ids)}")
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.send_header("Request-Id", f"req_{next(double._ids)}")
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the caller gave up waiting (a timeout) and closed the connection
 
             def do_GET(self):
-                self._answer(*double.handle("GET", self.path, {}, dict(self.headers)))
+                answer = double.handle("GET", self.path, {}, dict(self.headers))
+                double.wait_if_hanging(self.path)
+                self._answer(*answer)
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
@@ -52,6 +62,7 @@ class StripeDouble:
                 for (method, suffix), hook in list(double.during.items()):
                     if method == "POST" and self.path.split("?")[0].endswith(suffix):
                         hook(self.path)
+                double.wait_if_hanging(self.path)
                 if double.take_drop():
                     # The work is done but the answer is lost, as when the caller dies or its
                     # connection breaks mid-call.
@@ -66,13 +77,15 @@ class StripeDouble:
         self._thread.start()
 
     def close(self):
+        self.release()
         self.server.shutdown()
         self.server.server_close()
 
     # --- test controls -------------------------------------------------------------------------
 
-    def fail_next(self, status=500, message="Something went wrong on Stripe's end."):
-        self._failures.append((status, message))
+    def fail_next(self, status=500, message="Something went wrong on Stripe's end.", path=""):
+        """Answer the next request (whose path contains `path`) with this error."""
+        self._failures.append((status, message, path))
 
     def drop_next_answer(self):
         """Handle the next request, then close the connection instead of answering it."""
@@ -85,6 +98,28 @@ class StripeDouble:
                 self._drops -= 1
                 return True
             return False
+
+    def hang(self, seconds=60, requests=math.inf, path=""):
+        """Do the work of the next `requests` requests (all, by default) whose path contains
+        `path`, then hold each answer for `seconds` or until release(): Stripe slow or stuck,
+        as the caller sees it."""
+        with self._lock:
+            self._hangs, self._hang_seconds, self._hang_path = requests, seconds, path
+            self._released = threading.Event()
+
+    def release(self):
+        """Stop hanging; answers being held go out at once."""
+        with self._lock:
+            self._hangs = 0
+            self._released.set()
+
+    def wait_if_hanging(self, path):
+        with self._lock:
+            if not self._hangs or self._hang_path not in path:
+                return
+            self._hangs -= 1
+            seconds, released = self._hang_seconds, self._released
+        released.wait(seconds)
 
     def complete(self, session_id, payment_status="paid"):
         """The shopper paid (or started a delayed payment) on the hosted page."""
@@ -103,9 +138,11 @@ class StripeDouble:
     def handle(self, method, path, form, headers):
         with self._lock:
             self.requests.append({"method": method, "path": path, "form": form, "headers": headers})
-            if self._failures:
-                status, message = self._failures.pop(0)
-                return status, {"error": {"type": "api_error", "message": message}}
+            for failure in self._failures:
+                status, message, failing_path = failure
+                if failing_path in path:
+                    self._failures.remove(failure)
+                    return status, {"error": {"type": "api_error", "message": message}}
             key = headers.get("Idempotency-Key")
             if key and (method, path, key) in self._by_key:
                 sent, answer = self._by_key[(method, path, key)]

@@ -1,11 +1,12 @@
-"""`release_unpaid_orders` and staff refunds against the Stripe API double."""
+"""`release_unpaid_orders`, `reconcile_payments` and staff refunds against the Stripe API double."""
 
 import threading
 from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -256,3 +257,92 @@ def test_reconcile_sends_the_refund_of_a_mismatched_payment_that_failed(
 
     [refund] = stripe_api.refunds
     assert refund["payment_intent"] == session["payment_intent"]
+
+
+def stale_orders_with_sessions(count, product):
+    """Orders awaiting payment with an open session each, oldest first, placed 2 hours ago."""
+    orders = []
+    for index in range(count):
+        order = place_order([(product, 1)])
+        start_payment(order)
+        age(order, 130 - index)
+        orders.append(order)
+    return orders
+
+
+@pytest.mark.django_db
+def test_release_carries_on_past_orders_it_cannot_release_and_exits_non_zero(slow_stripe, caplog):
+    product = ProductFactory(stock=10)
+    garbled, stuck, fine = stale_orders_with_sessions(3, product)
+    garbled_session = garbled.payments.get().session_id
+    # Stripe answers with something the store cannot read, then hangs on the next order.
+    slow_stripe.sessions[garbled_session]["amount_total"] = "lots"
+    slow_stripe.hang(30, path=f"/{stuck.payments.get().session_id}/expire")
+    out, err = StringIO(), StringIO()
+
+    with pytest.raises(CommandError, match="2 order"):
+        call_command("release_unpaid_orders", "--older-than", "60", stdout=out, stderr=err)
+
+    assert Order.objects.get(pk=fine.pk).status == OrderStatus.CANCELLED
+    for order in (garbled, stuck):
+        assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING_PAYMENT
+    assert Product.objects.get(pk=product.pk).stock == 10 - 2
+    assert f"Cancelled 1 unpaid order(s): {fine.number}" in out.getvalue()
+    assert f"Not released {garbled.number}: amount_total" in err.getvalue()
+    assert f"Not released {stuck.number}: payment service:" in err.getvalue()
+    failures = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any(garbled.number in message for message in failures)
+    assert any(stuck.number in message for message in failures)
+
+    # Stripe is back: the next run releases the rest.
+    slow_stripe.release()
+    slow_stripe.sessions[garbled_session]["amount_total"] = 1
+    call_command("release_unpaid_orders", "--older-than", "60", stdout=StringIO())
+    assert set(Order.objects.values_list("status", flat=True)) == {OrderStatus.CANCELLED}
+    assert Product.objects.get(pk=product.pk).stock == 10
+
+
+@pytest.mark.django_db
+def test_release_reports_orders_it_skips_for_a_good_reason(stripe_api):
+    paid_meanwhile = place_order([(ProductFactory(stock=5), 1)])
+    start_payment(paid_meanwhile)
+    stripe_api.complete(paid_meanwhile.payments.get().session_id)
+    age(paid_meanwhile, 120)
+    out = StringIO()
+
+    call_command("release_unpaid_orders", "--older-than", "60", stdout=out)
+
+    assert f"Skipped {paid_meanwhile.number}: " in out.getvalue()
+    assert "has just been paid" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_reconcile_carries_on_past_payments_it_cannot_check_and_exits_non_zero(slow_stripe, caplog):
+    product = ProductFactory(stock=10)
+    garbled, stuck, paid = stale_orders_with_sessions(3, product)
+    sessions = {o: o.payments.get().session_id for o in (garbled, stuck, paid)}
+    for minutes, order in enumerate((paid, stuck, garbled)):  # garbled is asked about first
+        order.payments.update(created=timezone.now() - timedelta(minutes=30 + minutes))
+    slow_stripe.sessions[sessions[garbled]]["status"] = ["not", "text"]
+    slow_stripe.hang(30, path=sessions[stuck])
+    slow_stripe.complete(sessions[paid])
+    refund_due = Payment.objects.create(
+        order=place_order([(product, 1)]), provider="stripe", attempt=1, session_id="cs_refund",
+        payment_intent="pi_refund", status=PaymentStatus.REFUND_PENDING,
+        amount=Decimal("1.00"), amount_minor=100, currency="USD",
+        refund_reason="order was cancelled when this payment arrived",
+    )  # fmt: skip
+    slow_stripe.fail_next(status=500, path="/v1/refunds")
+    out, err = StringIO(), StringIO()
+
+    with pytest.raises(CommandError, match="3 payment"):
+        call_command("reconcile_payments", stdout=out, stderr=err)
+
+    assert Order.objects.get(pk=paid.pk).status == OrderStatus.PAID
+    assert f"{sessions[paid]}: order {paid.number} paid" in out.getvalue()
+    assert f"Failed {sessions[garbled]} (order {garbled.number}): status" in err.getvalue()
+    assert f"Failed {sessions[stuck]} (order {stuck.number}): payment service:" in err.getvalue()
+    assert f"Failed cs_refund (order {refund_due.order.number})" in err.getvalue()
+    failures = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    for order in (garbled, stuck, refund_due.order):
+        assert any(order.number in message for message in failures)
