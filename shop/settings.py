@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "django.contrib.postgres",
     "csp",
     "django_ratelimit",
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "cart",
     "orders",
     "payments",
+    "shop.pages",
 ]
 
 MIDDLEWARE = [

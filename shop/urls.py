@@ -3,11 +3,12 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from catalog import views as catalog_views
 from orders.dashboard import dashboard
-from shop import health, views
+from shop import health, seo, views
 from shop.ratelimits import limit, limit_by_email
 
 admin.site.site_header = f"{settings.STORE_NAME} back office"
@@ -23,6 +24,10 @@ urlpatterns = [
     path("cart/", include("cart.urls")),
     path("", include("orders.urls")),
     path("", include("payments.urls")),
+    path("pages/", include("shop.pages.urls")),
+    path("sitemap.xml", sitemap, {"sitemaps": seo.SITEMAPS}, name="sitemap"),
+    path("robots.txt", seo.robots_txt, name="robots_txt"),
+    path("favicon.ico", seo.favicon),
     path(f"{settings.ADMIN_URL}dashboard/", admin.site.admin_view(dashboard), name="dashboard"),
     # The back office's login, matched before admin.site.urls, under the store login's limits
     # and counters: alternating between the two pages gives an attacker no extra attempts.

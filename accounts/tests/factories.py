@@ -30,6 +30,7 @@ ROLE_MIGRATIONS = [
     ("orders.migrations.0002_order_managers_permissions", "grant"),
     ("payments.migrations.0002_order_managers_permissions", "grant"),
     ("shop.migrations.0002_order_managers_permissions", "grant"),
+    ("shop.pages.migrations.0003_catalog_managers_permissions", "grant"),
 ]
 
 

@@ -89,6 +89,7 @@ def test_probes_answer_a_load_balancer_calling_by_ip_address(client, probe):
     assert "Set-Cookie" not in response
 
 
+@pytest.mark.django_db
 def test_other_pages_still_refuse_an_unknown_host(client):
     response = client.get("/accounts/login/", HTTP_HOST="10.0.0.7:8000")
     assert response.status_code == 400

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog.demo import demo_catalog_seed
 from catalog.models import Product
+from shop.pages.defaults import seed_pages
 
 
 class Command(BaseCommand):
@@ -45,3 +46,4 @@ class Command(BaseCommand):
                 f"({products:,} requested) in {result.seconds:.2f}s."
             )
         )
+        self.stdout.write(f"Content pages: {seed_pages()} created (the missing default ones).")
