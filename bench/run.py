@@ -142,8 +142,8 @@ def signed_in_cookie(user):
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}; csrftoken={csrf}", csrf
 
 
-def make_buyers(products, label):
-    """A shopper per entry of `products`, with that product in the cart, ready to check out."""
+def make_buyers(variants, label):
+    """A shopper per entry of `variants`, with that variant in the cart, ready to check out."""
     from accounts.models import User
     from cart.models import Cart, CartItem
     from orders.services import cart_signature
@@ -151,43 +151,46 @@ def make_buyers(products, label):
     users = User.objects.bulk_create(
         [
             User(email=f"{label}-{n}@bench.example", password="!")  # noqa: S106 -- unusable
-            for n in range(len(products))
+            for n in range(len(variants))
         ]
     )
     carts = Cart.objects.bulk_create([Cart(user=user) for user in users])
     CartItem.objects.bulk_create(
         [
-            CartItem(cart=cart, product=product, quantity=1)
-            for cart, product in zip(carts, products, strict=True)
+            CartItem(cart=cart, variant=variant, quantity=1)
+            for cart, variant in zip(carts, variants, strict=True)
         ]
     )
     buyers = []
     address = {"full_name": "Bench Buyer", "address_line1": "1 Road", "city": "Town",
                "postal_code": "12345", "country": "GB"}  # fmt: skip
-    for user, product in zip(users, products, strict=True):
+    for user, variant in zip(users, variants, strict=True):
         cookie, csrf = signed_in_cookie(user)
         form = {**address, "token": str(uuid.uuid4()),
-                "signature": cart_signature([(product.pk, 1, product.price)])}  # fmt: skip
+                "signature": cart_signature([(variant.pk, 1, variant.price)])}  # fmt: skip
         buyers.append({"cookie": cookie, "csrf": csrf, "form": form})
     return buyers
 
 
-def checkout(name, label, products):
-    from catalog.models import Product
+def checkout(name, label, variants):
+    from catalog.models import ProductVariant
     from orders.models import Order
 
-    before = {p.pk: Product.objects.get(pk=p.pk).stock for p in products}
+    before = dict(
+        ProductVariant.objects.filter(pk__in={v.pk for v in variants}).values_list("pk", "stock")
+    )
     orders_before = Order.objects.count()
     path = ROOT / "bench" / "results" / f"{label}.buyers.json"
-    path.write_text(json.dumps(make_buyers(products, label)))
+    path.write_text(json.dumps(make_buyers(variants, label)))
     settle()
     out = run(PY, "bench/checkout_load.py", BASE, str(path), str(BUYER_CONCURRENCY),
               capture_output=True).stdout  # fmt: skip
     path.unlink()
     result = json.loads(out.strip().splitlines()[-1])
     made = Order.objects.count() - orders_before
-    sold = sum(before[p] - Product.objects.get(pk=p).stock for p in before)
-    negative = Product.objects.filter(stock__lt=0).count()
+    after = dict(ProductVariant.objects.filter(pk__in=before).values_list("pk", "stock"))
+    sold = sum(before[pk] - after[pk] for pk in before)
+    negative = ProductVariant.objects.filter(stock__lt=0).count()
     # Oversell: more sold than there was, stock below zero, or orders without their stock.
     result["oversell"] = max(0, sold - sum(before.values())) + negative + abs(made - sold)
     result["name"] = name
@@ -205,25 +208,25 @@ def settle():
     """
     import psycopg
 
-    tables = "catalog_product, cart_cart, cart_cartitem, orders_order, orders_orderitem, "
-    tables += "orders_orderevent"
+    tables = "catalog_product, catalog_productvariant, cart_cart, cart_cartitem, orders_order, "
+    tables += "orders_orderitem, orders_orderevent"
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
         conn.execute(f"VACUUM (ANALYZE) {tables}")
         conn.execute("CHECKPOINT")
 
 
 def checkout_scenario(name, key, pick, stock):
-    """A warm-up, then RUNS runs of BUYERS shoppers, each on `pick(n)` products set to
+    """A warm-up, then RUNS runs of BUYERS shoppers, each on `pick(n)` variants set to
     `stock(n)`; the median run by orders/s, with the oversell of every run."""
-    from catalog.models import Product
+    from catalog.models import ProductVariant
 
     runs = []
     for run_ in range(RUNS + 1):
         count = BUYERS if run_ else WARM_UP_BUYERS
-        products = pick(count)
-        Product.objects.filter(pk__in={p.pk for p in products}).update(stock=stock(count))
+        variants = pick(count)
+        ProductVariant.objects.filter(pk__in={v.pk for v in variants}).update(stock=stock(count))
         label = f"run {run_}" if run_ else "warm-up"
-        runs.append(checkout(f"{name}, {label}", f"{key}-{run_}", products))
+        runs.append(checkout(f"{name}, {label}", f"{key}-{run_}", variants))
     measured = runs[1:]
     median = sorted(measured, key=lambda r: r["orders_per_s"])[len(measured) // 2]
     return {**median, "name": name, "oversell": sum(r["oversell"] for r in runs)}
@@ -245,10 +248,10 @@ def pgbench(name, script, variables):
 
 
 def ceilings(hot):
-    """pgbench's transactions/s for the checkout SQL, spread and on the hot product."""
+    """pgbench's transactions/s for the checkout SQL, spread and on the hot variant."""
     from accounts.models import User
     from cart.models import Cart
-    from catalog.models import Product
+    from catalog.models import ProductVariant
 
     # One shopper and cart per pgbench client, as in the store: clients sharing one cart row
     # would queue on its lock and understate what PostgreSQL can do.
@@ -259,14 +262,16 @@ def ceilings(hot):
     for rows in (users, carts):
         if [row.pk - rows[0].pk for row in rows] != list(range(len(rows))):
             raise RuntimeError("pgbench shoppers and carts need consecutive ids")
-    ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
-    Product.objects.update(stock=1_000_000)
+    ids = list(ProductVariant.objects.order_by("pk").values_list("pk", flat=True))
+    if ids != list(range(ids[0], ids[-1] + 1)):
+        raise RuntimeError("pgbench picks variants by id at random: they need consecutive ids")
+    ProductVariant.objects.update(stock=1_000_000)
     script = (ROOT / "bench/checkout.sql").read_text()
     spread_script = Path(tempfile.mkstemp(suffix=".sql")[1])
-    spread_script.write_text(f"\\set product random({ids[0]}, {ids[-1]})\n" + script)
+    spread_script.write_text(f"\\set variant random({ids[0]}, {ids[-1]})\n" + script)
     common = {"first_user": users[0].pk, "first_cart": carts[0].pk}
-    spread = pgbench("spread over many products", str(spread_script), common)
-    hot_ = pgbench("one hot product", "bench/checkout.sql", {**common, "product": hot.pk})
+    spread = pgbench("spread over many variants", str(spread_script), common)
+    hot_ = pgbench("one hot variant", "bench/checkout.sql", {**common, "variant": hot.pk})
     return spread, hot_
 
 
@@ -296,11 +301,13 @@ def main():
 
     django.setup()
     from accounts.models import User
-    from catalog.models import Product
+    from catalog.models import Product, ProductVariant
     from orders.tests.factories import fill_cart
 
+    # What shoppers can buy: active variants of active products.
+    sold = ProductVariant.objects.filter(is_active=True, product__is_active=True)
     shopper = User.objects.create_user("shopper@bench.example", None)
-    fill_cart(shopper, [(p, 1) for p in Product.objects.filter(stock__gt=5)[:5]])
+    fill_cart(shopper, [(v, 1) for v in sold.filter(stock__gt=5).select_related("product")[:5]])
     shopper_cookie, _ = signed_in_cookie(shopper)
     detail = Product.objects.available().in_stock().first().get_absolute_url()
 
@@ -312,22 +319,24 @@ def main():
             page("home", "/"),
             page("product list, page 1", "/products/"),
             page("product list, page 200", "/products/?page=200"),
+            # Filters in their canonical form (as the list's own links write them): cached.
+            page("product list, filtered", "/products/?in_stock=1&max_price=100&option=Size:M"),
             page("search", "/products/?q=lantern"),
             page("product detail", detail),
             page("cart (signed in, 5 lines)", "/cart/", [f"Cookie: {shopper_cookie}"]),
         ]
         print(f"Checkout, {BUYERS} shoppers, {BUYER_CONCURRENCY} at once (median of {RUNS} runs):")
-        hot = Product.objects.available().order_by("pk").first()
+        hot = sold.order_by("pk").first()
         spread = checkout_scenario(
-            "spread over many products",
+            "spread over many variants",
             "spread",
-            lambda n: list(Product.objects.available().exclude(pk=hot.pk).order_by("?")[:n]),
+            lambda n: list(sold.exclude(pk=hot.pk).order_by("?")[:n]),
             lambda n: 100,
         )
         # Stock for half the shoppers: the other half find it gone, which is what shows
         # that nothing is oversold.
         hot_run = checkout_scenario(
-            f"one hot product (stock {BUYERS // 2})", "hot", lambda n: [hot] * n, lambda n: n // 2
+            f"one hot variant (stock {BUYERS // 2})", "hot", lambda n: [hot] * n, lambda n: n // 2
         )
         memory = worker_memory_mb(server.pid)
     finally:
@@ -376,7 +385,7 @@ def report(pages, spread, hot, ceiling_spread, ceiling_hot, memory, seconds):
         )
     lines += [
         "",
-        "Orders/s counts the time while there was stock to sell (on the hot product, until it "
+        "Orders/s counts the time while there was stock to sell (on the hot variant, until it "
         "sold out); answers/s counts every shopper over the whole run, refusals included.",
         "",
         f"Memory of one gunicorn worker after the load: {memory:.0f} MB.",

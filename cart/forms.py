@@ -1,5 +1,7 @@
 """What shoppers send to change their cart."""
 
+import re
+
 from django import forms
 
 # Far above any per-line maximum: larger numbers are typing mistakes, not orders.
@@ -16,13 +18,38 @@ def _quantity_field(minimum):
     )
 
 
-class AddToCartForm(forms.Form):
-    product = forms.IntegerField(
+def _id_field(message, required=True):
+    return forms.IntegerField(
+        required=required,
         min_value=1,
         max_value=2**63 - 1,
-        error_messages=dict.fromkeys(ERROR_KEYS, "Choose a product to add."),
+        error_messages=dict.fromkeys(ERROR_KEYS, message),
     )
+
+
+OPTION_FIELD = re.compile(r"option-(\d{1,18})")
+
+
+class AddToCartForm(forms.Form):
+    """A product and what the shopper chose of it: a variant's id, or one value per option
+    (fields `option-<option type id>` = option value id, as the product page posts them)."""
+
+    product = _id_field("Choose a product to add.")
+    variant = _id_field("Choose one of the product's options.", required=False)
     quantity = _quantity_field(1)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        options = {}
+        for name, value in self.data.items():
+            match = OPTION_FIELD.fullmatch(name)
+            if match is None:
+                continue
+            if not (value.isdigit() and 0 < len(value) <= 18):
+                raise forms.ValidationError("Choose one of the product's options.")
+            options[int(match.group(1))] = int(value)
+        cleaned_data["options"] = options
+        return cleaned_data
 
 
 class QuantityForm(forms.Form):

@@ -1,4 +1,4 @@
-"""Carts hold products and quantities only: prices are always today's, read from the catalogue."""
+"""Carts hold variants and quantities only: prices are always today's, read from the catalogue."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -68,9 +68,9 @@ class Cart(models.Model):
         return f"Cart of {self.user}" if self.user_id else f"Guest cart {self.pk}"
 
     def contents(self):
-        """The lines with their products (one query), today's prices and totals."""
+        """The lines with their variants and products (one query), today's prices and totals."""
         return CartContents(
-            list(self.items.select_related("product", "product__category").order_by("added", "pk"))
+            list(self.items.select_related("variant__product__category").order_by("added", "pk"))
         )
 
     @staticmethod
@@ -80,32 +80,39 @@ class Cart(models.Model):
 
 class CartItem(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", on_delete=models.CASCADE, related_name="+"
+    )
     quantity = models.PositiveIntegerField()
     added = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["cart", "product"], name="cart_item_one_line_per_product"
+                fields=["cart", "variant"], name="cart_item_one_line_per_variant"
             ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_item_quantity_positive"),
         ]
 
     def __str__(self):
-        return f"{self.quantity} × {self.product}"
+        return f"{self.quantity} × {self.variant}"
+
+    @property
+    def product(self):
+        return self.variant.product
 
     @property
     def line_total(self):
-        return self.product.price * self.quantity
+        return self.variant.price * self.quantity
 
     @property
     def problem(self):
         """Why this line cannot be checked out as it is, or None."""
-        if not self.product.is_active:
+        variant = self.variant
+        if not (variant.is_active and variant.product.is_active):
             return "This product is no longer sold. Remove it to check out."
-        if self.product.stock == 0:
+        if variant.stock == 0:
             return "Out of stock. Remove it to check out."
-        if self.quantity > self.product.stock:
-            return f"Only {self.product.stock} left. Lower the quantity to check out."
+        if self.quantity > variant.stock:
+            return f"Only {variant.stock} left. Lower the quantity to check out."
         return None

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from cart.exceptions import OutOfStock, ProductUnavailable
+from cart.exceptions import OutOfStock, ProductUnavailable, variant_name
 from cart.models import Cart, CartItem
 
 SESSION_CART_ID = "cart_id"
@@ -15,7 +15,7 @@ SESSION_CART_ID = "cart_id"
 
 @dataclass(frozen=True)
 class LineChange:
-    product: object
+    variant: object
     requested: int  # the quantity the shopper asked the line to have
     quantity: int  # the quantity it has now (0: the line is gone)
 
@@ -65,8 +65,8 @@ def cart_count(*, request):
     return items.aggregate(total=Sum("quantity"))["total"] or 0
 
 
-def _line_limit(product):
-    return min(product.stock, settings.CART_MAX_LINE_QUANTITY)
+def _line_limit(variant):
+    return min(variant.stock, settings.CART_MAX_LINE_QUANTITY)
 
 
 def cart_lock(cart):
@@ -78,34 +78,38 @@ def cart_lock(cart):
     Cart.objects.filter(pk=cart.pk).update(updated=timezone.now())
 
 
-def _set_line(cart, product, item, requested):
-    quantity = min(requested, _line_limit(product))
+def _set_line(cart, variant, item, requested):
+    quantity = min(requested, _line_limit(variant))
     if quantity <= 0:
         if item:
             item.delete()
-        return LineChange(product=product, requested=requested, quantity=0)
+        return LineChange(variant=variant, requested=requested, quantity=0)
     if item:
         item.quantity = quantity
         item.save(update_fields=["quantity"])
     else:
-        CartItem.objects.create(cart=cart, product=product, quantity=quantity)
-    return LineChange(product=product, requested=requested, quantity=quantity)
+        CartItem.objects.create(cart=cart, variant=variant, quantity=quantity)
+    return LineChange(variant=variant, requested=requested, quantity=quantity)
 
 
-def _check_sellable(product):
-    if not product.is_active:
-        raise ProductUnavailable(product)
-    if product.stock <= 0:
-        raise OutOfStock(product)
+def _sellable(variant):
+    return variant.is_active and variant.product.is_active
+
+
+def _check_sellable(variant):
+    if not _sellable(variant):
+        raise ProductUnavailable(variant)
+    if variant.stock <= 0:
+        raise OutOfStock(variant)
 
 
 @transaction.atomic
-def cart_add_item(*, cart, product, quantity):
-    """Add `quantity` to the product's line, capped by stock and the per-line maximum."""
-    _check_sellable(product)
+def cart_add_item(*, cart, variant, quantity):
+    """Add `quantity` to the variant's line, capped by stock and the per-line maximum."""
+    _check_sellable(variant)
     cart_lock(cart)
-    item = CartItem.objects.filter(cart=cart, product=product).first()
-    return _set_line(cart, product, item, (item.quantity if item else 0) + quantity)
+    item = CartItem.objects.filter(cart=cart, variant=variant).first()
+    return _set_line(cart, variant, item, (item.quantity if item else 0) + quantity)
 
 
 @transaction.atomic
@@ -113,8 +117,8 @@ def cart_set_quantity(*, cart, item, quantity):
     """Give a line a new quantity (0 removes it), capped by stock and the per-line maximum."""
     cart_lock(cart)
     if quantity > 0:
-        _check_sellable(item.product)
-    return _set_line(cart, item.product, item, quantity)
+        _check_sellable(item.variant)
+    return _set_line(cart, item.variant, item, quantity)
 
 
 @transaction.atomic
@@ -127,26 +131,28 @@ def cart_remove_item(*, cart, item):
 def cart_merge(*, guest_cart, user):
     """Move a guest's lines into the user's cart at login; the guest cart is deleted.
 
-    Quantities of a product in both carts are added, then capped by stock and the per-line
-    maximum. Products no longer sold or out of stock are not carried over. Returns a sentence
+    Quantities of a variant in both carts are added, then capped by stock and the per-line
+    maximum. Variants no longer sold or out of stock are not carried over. Returns a sentence
     for each line that did not come across whole.
     """
     cart = Cart.objects.get_or_create(user=user)[0]
     for locked in sorted([cart, guest_cart], key=lambda c: c.pk):  # one order: no deadlock
         cart_lock(locked)
-    existing = {item.product_id: item for item in cart.items.select_related("product")}
+    existing = {item.variant_id: item for item in cart.items.select_related("variant")}
     notes = []
-    for guest_item in guest_cart.items.select_related("product"):
-        product = guest_item.product
-        if not product.is_active or product.stock <= 0:
-            notes.append(f"{product.name} is no longer available, so it was not kept.")
+    for guest_item in guest_cart.items.select_related("variant__product"):
+        variant = guest_item.variant
+        if not _sellable(variant) or variant.stock <= 0:
+            notes.append(f"{variant_name(variant)} is no longer available, so it was not kept.")
             continue
-        item = existing.get(product.pk)
+        item = existing.get(variant.pk)
         change = _set_line(
-            cart, product, item, guest_item.quantity + (item.quantity if item else 0)
+            cart, variant, item, guest_item.quantity + (item.quantity if item else 0)
         )
         if change.capped:
-            notes.append(f"Only {change.quantity} of {product.name} could be kept in your cart.")
+            notes.append(
+                f"Only {change.quantity} of {variant_name(variant)} could be kept in your cart."
+            )
     guest_cart.delete()
     return notes
 

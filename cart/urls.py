@@ -7,6 +7,6 @@ app_name = "cart"
 urlpatterns = [
     path("", views.detail, name="detail"),
     path("add/", views.add, name="add"),
-    path("items/<int:product_id>/", views.update, name="update"),
-    path("items/<int:product_id>/remove/", views.remove, name="remove"),
+    path("items/<int:variant_id>/", views.update, name="update"),
+    path("items/<int:variant_id>/remove/", views.remove, name="remove"),
 ]

@@ -8,11 +8,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from cart.exceptions import CartError
+from cart.exceptions import CartError, NoSuchChoice, variant_name
 from cart.forms import AddToCartForm, QuantityForm, form_error_text
 from cart.models import Cart, CartItem
 from cart.services import cart_add_item, cart_get, cart_remove_item, cart_set_quantity
-from catalog.models import Product
+from catalog.models import OptionValue, Product
+from catalog.services import NotThisProduct, variant_choose
 from shop.ratelimits import limit
 
 
@@ -57,68 +58,86 @@ def add(request):
     form = AddToCartForm(request.POST)
     if not form.is_valid():
         return _refuse(request, form)
-    # An inactive product is as unknown as one that never existed: not even its name is told.
     product = get_object_or_404(Product.objects.available(), pk=form.cleaned_data["product"])
     try:
+        variant = variant_choose(
+            product=product,
+            variant_id=form.cleaned_data["variant"],
+            options=form.cleaned_data["options"],
+        )
+    except NotThisProduct as exc:
+        form.add_error(None, str(exc))
+        return _refuse(request, form)
+    try:
+        if variant is None:
+            raise NoSuchChoice(product, option_label(product, form.cleaned_data["options"]))
         change = cart_add_item(
             cart=cart_get(request=request, create=True),
-            product=product,
+            variant=variant,
             quantity=form.cleaned_data["quantity"],
         )
     except CartError as exc:
         messages.error(request, str(exc))
     else:
+        name = variant_name(variant)
         if change.capped:
             messages.warning(
                 request,
-                f"Only {change.quantity} of {product.name} can be ordered; "
+                f"Only {change.quantity} of {name} can be ordered; "
                 f"your cart has {change.quantity}.",
             )
         else:
             added = form.cleaned_data["quantity"]
-            messages.success(request, f"Added {added} × {product.name} to your cart.")
+            messages.success(request, f"Added {added} × {name} to your cart.")
     # A plain redirect: `next` is a path, never a URL name for redirect() to resolve.
     return HttpResponseRedirect(_back(request))
 
 
-def _own_item(request, product_id):
-    """The line for this product in the shopper's own cart; 404 for anything else."""
+def _own_item(request, variant_id):
+    """The line for this variant in the shopper's own cart; 404 for anything else."""
     cart = cart_get(request=request)
     if cart is None:
         raise Http404("No cart.")
     return cart, get_object_or_404(
-        CartItem.objects.select_related("product"), cart=cart, product_id=product_id
+        CartItem.objects.select_related("variant__product"), cart=cart, variant_id=variant_id
     )
 
 
 @require_POST
 @limit("cart", key="user_or_ip")
-def update(request, product_id):
-    cart, item = _own_item(request, product_id)
+def update(request, variant_id):
+    cart, item = _own_item(request, variant_id)
     form = QuantityForm(request.POST)
     if not form.is_valid():
         return _refuse(request, form)
     wanted = form.cleaned_data["quantity"]
+    name = variant_name(item.variant)
     try:
         change = cart_set_quantity(cart=cart, item=item, quantity=wanted)
     except CartError as exc:
         messages.error(request, str(exc))
     else:
         if change.quantity == 0:
-            messages.success(request, f"Removed {item.product.name} from your cart.")
+            messages.success(request, f"Removed {name} from your cart.")
         elif change.capped:
-            messages.warning(
-                request, f"Only {change.quantity} of {item.product.name} can be ordered."
-            )
+            messages.warning(request, f"Only {change.quantity} of {name} can be ordered.")
         else:
-            messages.success(request, f"Updated {item.product.name} to {change.quantity}.")
+            messages.success(request, f"Updated {name} to {change.quantity}.")
     return redirect("cart:detail")
 
 
 @require_POST
 @limit("cart", key="user_or_ip")
-def remove(request, product_id):
-    cart, item = _own_item(request, product_id)
+def remove(request, variant_id):
+    cart, item = _own_item(request, variant_id)
     cart_remove_item(cart=cart, item=item)
-    messages.success(request, f"Removed {item.product.name} from your cart.")
+    messages.success(request, f"Removed {variant_name(item.variant)} from your cart.")
     return redirect("cart:detail")
+
+
+def option_label(product, options):
+    """ "Size: XS / Colour: Red" for option value ids the shopper chose (all of this product's:
+    variant_choose checked)."""
+    values = OptionValue.objects.filter(pk__in=options.values()).select_related("option_type")
+    values = sorted(values, key=lambda v: (v.option_type.position, v.option_type_id))
+    return " / ".join(f"{v.option_type.name}: {v.value}" for v in values)

@@ -15,6 +15,7 @@ from django.views import defaults
 
 from accounts.models import User
 from catalog.models import Product
+from catalog.tests.factories import only_variant
 from e2e.conftest import VNU_JAR, axe_violations, log_in
 from e2e.pages import SHOPPER_EMAIL, build_store
 from orders.tests.factories import ADDRESS
@@ -122,7 +123,7 @@ def test_every_shopper_page_is_valid_html(client, tmp_path, settings):
     for name, path in shopper_pages:
         save(name, client.get(path))
     short = Product.objects.get(slug="last-teapot")
-    client.post(reverse("cart:update", args=[short.pk]), {"quantity": 1})
+    client.post(reverse("cart:update", args=[only_variant(short).pk]), {"quantity": 1})
     save("checkout", client.get("/checkout/"))
     checkout = client.post("/checkout/", {**ADDRESS, "city": ""})
     save("checkout-with-errors", checkout, expected=(400,))

@@ -4,15 +4,18 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.files.storage import default_storage
+from django.db import transaction
 from playwright.sync_api import Page, expect
 
 from accounts.tests.factories import UserFactory, catalog_manager, order_manager
-from catalog.models import Product
-from catalog.tests.factories import CategoryFactory, ProductFactory, image_upload
+from catalog.models import ProductImage
+from catalog.tests.factories import CategoryFactory, ProductFactory, image_upload, only_variant
 from e2e.conftest import log_in
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
 from orders.tests.factories import fill_cart, place_order
+from shop.tests.outbox import deliver_queued
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,7 +55,7 @@ def test_a_shopper_registers_shops_checks_out_and_pays(page: Page, live_server, 
 
     page.get_by_role("link", name="All products").click()
     page.get_by_label("Category").select_option(label="Garden")
-    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Filter").click()
     expect(page.get_by_role("heading", name="Garden", level=1)).to_be_visible()
     expect(page.get_by_text("Copper Kettle")).to_have_count(0)
     page.get_by_role("button", name=re.compile(r"Add to cart\W+Garden Trowel")).click()
@@ -81,7 +84,7 @@ def test_a_shopper_registers_shops_checks_out_and_pays(page: Page, live_server, 
     row = page.get_by_role("row", name=re.compile(order.number))
     expect(row).to_contain_text("Paid")
     expect(row).to_contain_text("$60.00")
-    assert Product.objects.get(pk=catalogue["lantern"].pk).stock == 3
+    assert only_variant(catalogue["lantern"]).stock == 3
 
 
 def test_a_guest_fills_a_cart_logs_in_and_finds_it_merged(page: Page, live_server, catalogue):
@@ -116,7 +119,7 @@ def test_a_failed_payment_leaves_the_order_failed_and_the_stock_back(
     page.get_by_label("Postal code").fill("W1 1AA")
     page.get_by_label("Country").select_option(label="United Kingdom")
     page.get_by_role("button", name="Place order").click()
-    assert Product.objects.get(pk=catalogue["kettle"].pk).stock == 3
+    assert only_variant(catalogue["kettle"]).stock == 3
 
     page.get_by_role("button", name="Fail the payment").click()
 
@@ -124,7 +127,7 @@ def test_a_failed_payment_leaves_the_order_failed_and_the_stock_back(
     page.get_by_role("link", name=re.compile("View order")).click()
     expect(page.get_by_text("Payment failed").first).to_be_visible()
     expect(page.get_by_role("button", name="Put these items back in my cart")).to_be_visible()
-    assert Product.objects.get(pk=catalogue["kettle"].pk).stock == 5
+    assert only_variant(catalogue["kettle"]).stock == 5
     assert Order.objects.get().status == OrderStatus.PAYMENT_FAILED
 
 
@@ -135,16 +138,21 @@ def test_staff_add_a_product_and_ship_an_order(page: Page, live_server, catalogu
     order = place_order([(catalogue["trowel"], 1)], user=customer)
     order_transition(order=order, to=OrderStatus.PAID, source="test")
     picture = tmp_path / "teapot.png"
-    picture.write_bytes(image_upload().read())
+    picture.write_bytes(image_upload(size=(1000, 750)).read())
 
     log_in(page, live_server, "cat@example.com")
     page.goto(f"{live_server.url}/admin/catalog/product/add/")
     page.get_by_label("Name:").fill("Stoneware Teapot")
-    page.get_by_label("SKU:").fill("TEA-1")
     page.get_by_label("Category:").select_option(label="Kitchen")
-    page.get_by_label("Price:").fill("28.50")
-    page.get_by_label("Stock:").fill("7")
-    page.get_by_label("Image:").set_input_files(str(picture))
+    # The product's one variant and its picture, in their tables (rows by their column names;
+    # the hidden row is the template "Add another" copies).
+    variant = page.get_by_role("group", name="Product variants")
+    variant.get_by_label("SKU").filter(visible=True).fill("TEA-1")
+    variant.get_by_label("Price").filter(visible=True).fill("28.50")
+    variant.get_by_label("Stock").filter(visible=True).fill("7")
+    pictures = page.get_by_role("group", name=re.compile(r"^Pictures"))
+    pictures.get_by_label("Picture", exact=True).filter(visible=True).set_input_files(str(picture))
+    pictures.get_by_label("Alt text").filter(visible=True).fill("The teapot from the side")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("was added successfully")).to_be_visible()
     page.get_by_role("button", name="Log out").click()
@@ -153,6 +161,16 @@ def test_staff_add_a_product_and_ship_an_order(page: Page, live_server, catalogu
     page.get_by_role("link", name="Stoneware Teapot").click()
     expect(page.get_by_role("heading", name="Stoneware Teapot")).to_be_visible()
     expect(page.get_by_text("$28.50")).to_be_visible()
+    teapot = ProductImage.objects.get(product__name="Stoneware Teapot")
+    shown = page.get_by_role("img", name="The teapot from the side")
+    # The original until the worker has made the renditions, then the 800 px one.
+    expect(shown).to_have_attribute("src", default_storage.url(teapot.image.name))
+    with transaction.atomic():  # as the worker takes its tasks
+        deliver_queued()
+    teapot.refresh_from_db()
+    [medium] = [f for f in teapot.renditions["files"] if (f["format"], f["width"]) == ("PNG", 800)]
+    page.reload()
+    expect(shown).to_have_attribute("src", default_storage.url(medium["name"]))
 
     log_in(page, live_server, "orders@example.com")
     page.goto(f"{live_server.url}/admin/orders/order/")

@@ -13,10 +13,22 @@ from orders.services import order_cancel, order_transition
 
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
-    fields = ("product_name", "product_sku", "unit_price", "quantity", "line_total", "product")
+    fields = (
+        "product_name",
+        "variant_label",
+        "product_sku",
+        "unit_price",
+        "quantity",
+        "line_total",
+        "variant",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    def get_queryset(self, request):
+        # The variant column shows the variant by name, which is its product's: read with it.
+        return super().get_queryset(request).select_related("variant__product")
 
     def has_add_permission(self, request, obj=None):
         return False

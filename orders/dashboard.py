@@ -9,7 +9,7 @@ from django.db.models import Count, Sum
 from django.shortcuts import render
 from django.utils import timezone
 
-from catalog.models import Product
+from catalog.models import ProductVariant
 from orders.models import Order, OrderStatus
 
 PERIODS = (("Today", 0), ("Last 7 days", 7), ("Last 30 days", 30))
@@ -34,11 +34,13 @@ def dashboard(request):
         periods.append({"label": label, "placed": placed, **paid})
     counts = dict(Order.objects.values_list("status").annotate(n=Count("id")))
     by_status = [(status.label, counts.get(status.value, 0)) for status in OrderStatus]
+    # Per variant: a shirt can run out in one size while the others are plentiful.
     low_stock = (
-        Product.objects.available()
-        .filter(stock__lte=settings.LOW_STOCK_THRESHOLD)
-        .select_related("category")
-        .order_by("stock", "name")[:50]
+        ProductVariant.objects.filter(
+            is_active=True, product__is_active=True, stock__lte=settings.LOW_STOCK_THRESHOLD
+        )
+        .select_related("product__category")
+        .order_by("stock", "product__name", "position")[:50]
     )
     context = {
         **admin.site.each_context(request),

@@ -121,9 +121,13 @@ class Order(models.Model):
 
 class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
-    # PROTECT: a product that was sold cannot be deleted, only deactivated.
-    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    # PROTECT: a variant (and so a product) that was sold cannot be deleted, only deactivated.
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", on_delete=models.PROTECT, related_name="+"
+    )
+    # A snapshot, so later edits of the catalogue never change a past order.
     product_name = models.CharField(max_length=200)
+    variant_label = models.CharField(max_length=255, blank=True)
     product_sku = models.CharField("SKU", max_length=64)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
@@ -139,11 +143,18 @@ class OrderItem(models.Model):
                 condition=Q(line_total=F("unit_price") * F("quantity")),
                 name="orders_item_line_total_is_price_times_quantity",
             ),
-            models.UniqueConstraint(fields=["order", "product"], name="orders_item_one_line"),
+            models.UniqueConstraint(fields=["order", "variant"], name="orders_item_one_line"),
         ]
 
     def __str__(self):
-        return f"{self.quantity} × {self.product_name}"
+        return f"{self.quantity} × {self.name}"
+
+    @property
+    def name(self):
+        """ "Shirt (Size: M / Colour: Blue)": the product and its variant as ordered."""
+        if self.variant_label:
+            return f"{self.product_name} ({self.variant_label})"
+        return self.product_name
 
 
 class OrderEvent(models.Model):

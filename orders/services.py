@@ -4,18 +4,17 @@ import hashlib
 import logging
 import secrets
 from decimal import Decimal
-from functools import reduce
-from operator import or_
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, When
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
+from cart.exceptions import variant_name
 from cart.models import Cart, CartItem
 from cart.shipping import shipping_cost
 from catalog.cache import catalog_changed
-from catalog.models import Product
+from catalog.models import ProductVariant
 from orders.emails import queue_order_email
 from orders.exceptions import (
     CartChanged,
@@ -57,14 +56,14 @@ def order_number():
 
 
 def cart_signature(lines):
-    """A fingerprint of (product, quantity, unit price) lines: what the shopper agreed to."""
+    """A fingerprint of (variant, quantity, unit price) lines: what the shopper agreed to."""
     text = ";".join(f"{pid}:{qty}:{price}" for pid, qty, price in sorted(lines))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def checkout_signature(contents):
     return cart_signature(
-        (line.product_id, line.quantity, line.product.price) for line in contents.lines
+        (line.variant_id, line.quantity, line.variant.price) for line in contents.lines
     )
 
 
@@ -113,42 +112,46 @@ def _order_place(user, number, shipping, token, signature):
     if cart is None:
         raise EmptyCart()
 
-    # The lines with their products (one query). Guard 1, PostgreSQL: the products' row locks,
-    # held until commit. A checkout or a staff edit holding one of them is waited for, so the
-    # stock, active and price checks below read the product as committed, and nobody else can
-    # change it before this transaction ends. Without the lock, guards 2 and 3 below still stop
-    # an oversell, but a product deactivated or repriced meanwhile would be sold as it was.
-    # Locked in primary-key order, so carts [A, B] and [B, A] cannot deadlock. On SQLite
-    # select_for_update does nothing: the IMMEDIATE transactions (settings) take the database's
-    # write lock at BEGIN, so checkouts run one at a time and read what the last one committed.
+    # The lines with their variants and products (one query). Guard 1, PostgreSQL: the
+    # variants' row locks, held until commit. A checkout or a staff edit holding one of them is
+    # waited for, so the stock, active and price checks below read the variant as committed, and
+    # nobody else can change it before this transaction ends. Without the lock, guards 2 and 3
+    # below still stop an oversell, but a variant deactivated or repriced meanwhile would be
+    # sold as it was. Locked in primary-key order, so carts [A, B] and [B, A] cannot deadlock;
+    # products are read, not locked (a product's own switch is the rare staff action), so
+    # buyers of different variants of one product never wait for each other. FOR NO KEY
+    # UPDATE, the lock an UPDATE of the stock takes anyway: it still waits for (and holds off)
+    # every checkout and staff edit of the variant, but not a shopper adding it to a cart,
+    # whose foreign key check only needs the key to stay (FOR UPDATE would queue every add to
+    # cart of a hot variant behind its checkouts). On SQLite select_for_update does nothing:
+    # the IMMEDIATE transactions (settings) take the database's write lock at BEGIN, so
+    # checkouts run one at a time and read what the last one committed.
     items = list(
         CartItem.objects.filter(cart=cart)
-        .select_related("product")
-        .select_for_update(of=("product",))
-        .order_by("product_id")
+        .select_related("variant__product")
+        .select_for_update(of=("variant",), no_key=True)
+        .order_by("variant_id")
     )
     if not items:
         existing = placed_with(user, token)
         if existing:  # this form's order, placed by an earlier submit
             return existing, False
         raise EmptyCart()
-    products = {item.product_id: item.product for item in items}
     shortages = []
     for item in items:
-        product = products[item.product_id]
-        available = product.stock if product.is_active else 0
+        variant = item.variant
+        sold = variant.is_active and variant.product.is_active
+        available = variant.stock if sold else 0
         if item.quantity > available:
-            shortages.append(Shortage(product.name, item.quantity, available))
+            shortages.append(Shortage(variant_name(variant), item.quantity, available))
     if shortages:
         raise InsufficientStock(shortages)
     if signature != cart_signature(
-        (item.product_id, item.quantity, products[item.product_id].price) for item in items
+        (item.variant_id, item.quantity, item.variant.price) for item in items
     ):
         raise CartChanged()
 
-    subtotal = sum(
-        (products[item.product_id].price * item.quantity for item in items), Decimal("0.00")
-    )
+    subtotal = sum((item.variant.price * item.quantity for item in items), Decimal("0.00"))
     shipping_amount = shipping_cost(subtotal)
     order = Order.objects.create(
         number=number,
@@ -165,47 +168,47 @@ def _order_place(user, number, shipping, token, signature):
         [
             OrderItem(
                 order=order,
-                product_id=item.product_id,
-                product_name=products[item.product_id].name,
-                product_sku=products[item.product_id].sku,
-                unit_price=products[item.product_id].price,
+                variant_id=item.variant_id,
+                product_name=item.variant.product.name,
+                variant_label=item.variant.label,
+                product_sku=item.variant.sku,
+                unit_price=item.variant.price,
                 quantity=item.quantity,
-                line_total=products[item.product_id].price * item.quantity,
+                line_total=item.variant.price * item.quantity,
             )
             for item in items
         ]
     )
     # The stock for every line, taken in one UPDATE. Guards 2 and 3, on either engine, rely on
-    # no lock: they refuse the sale if a product's stock fell below its line's quantity after
+    # no lock: they refuse the sale if a variant's stock fell below its line's quantity after
     # the checks above, by a path the locks do not cover (guard 1 lost or narrowed in a change,
     # a trigger or other write in this transaction). While the locks hold they never fire.
-    # Guard 2: each product only WHERE stock >= quantity. Without it the stock would go below
-    # zero and the database's CHECK (stock >= 0) would end the checkout in an IntegrityError (a
-    # 500) instead of a refusal.
-    enough = reduce(or_, (Q(pk=item.product_id, stock__gte=item.quantity) for item in items))
-    taken = Product.objects.filter(enough).update(
-        stock=Case(*(When(pk=item.product_id, then=F("stock") - item.quantity) for item in items))
-    )
-    # Guard 3: fewer rows updated than lines means some stock was not there. InsufficientStock
+    taken = _stock_take(items)
+    # Guard 3: a line whose variant was not updated did not have the stock. InsufficientStock
     # rolls back the order and the stock of every line. Without it, the order would stand with
     # the short line's stock never taken.
-    if taken != len(items):
-        now = Product.objects.in_bulk(products)
+    short = [item for item in items if item.variant_id not in taken]
+    if short:
+        # Read in this transaction, after the UPDATE: the short lines' stock is what it found;
+        # the other lines' stock, already taken, is not reported (the rollback gives it back).
+        now = ProductVariant.objects.select_related("product").in_bulk(
+            [item.variant_id for item in short]
+        )
         raise InsufficientStock(
             [
-                Shortage(now[item.product_id].name, item.quantity, now[item.product_id].stock)
-                for item in items
-                if item.quantity > now[item.product_id].stock
+                Shortage(variant_name(now[item.variant_id]), item.quantity,
+                         now[item.variant_id].stock)
+                for item in short
             ]
-        )
+        )  # fmt: skip
     # The lines must add up (the database checks each line and total = subtotal + shipping).
     if sum((line.line_total for line in lines), Decimal("0.00")) != order.subtotal:
         raise AssertionError(f"Order {order.number}: lines do not add up to the subtotal.")
 
     CartItem.objects.filter(cart=cart).delete()
     # Pages show whether a product is in stock, not how many: they change only when an order
-    # sells one out (catalog_changed acts after commit, not while the rows are locked).
-    if any(products[item.product_id].stock == item.quantity for item in items):
+    # sells a variant out (catalog_changed acts after commit, not while the rows are locked).
+    if any(item.variant.stock == item.quantity for item in items):
         catalog_changed()
     OrderEvent.objects.create(
         order=order, to_status=S.PENDING_PAYMENT, actor=user, source="checkout", note="Order placed"
@@ -214,6 +217,33 @@ def _order_place(user, number, shipping, token, signature):
     queue_order_email(order, "placed", lines)
     logger.info("order placed: %s total %s %s", order.number, order.total, order.currency)
     return order, True
+
+
+def _stock_take(items):
+    """Take each line's quantity from its variant in one UPDATE; the ids of the variants taken.
+
+    Guard 2: each variant only WHERE stock >= quantity. Without it the stock would go below zero
+    and the database's CHECK (stock >= 0) would end the checkout in an IntegrityError (a 500)
+    instead of a refusal. RETURNING says which rows were taken, so a refusal names the short
+    lines alone (a line taken from has less stock left than before, and might look short).
+    PostgreSQL, and SQLite from 3.35, have it; the ORM's update() returns only a count.
+    """
+    meta = ProductVariant._meta
+    quote = connection.ops.quote_name
+    table, pk, stock = (
+        quote(name) for name in (meta.db_table, meta.pk.column, meta.get_field("stock").column)
+    )
+    cases = " ".join(["WHEN %s THEN %s"] * len(items))
+    enough = " OR ".join([f"({pk} = %s AND {stock} >= %s)"] * len(items))
+    pairs = [value for item in items for value in (item.variant_id, item.quantity)]
+    with connection.cursor() as cursor:
+        # Only quoted names and placeholders are formatted into the statement.
+        cursor.execute(
+            f"UPDATE {table} SET {stock} = {stock} - CASE {pk} {cases} END "  # noqa: S608
+            f"WHERE {enough} RETURNING {pk}",
+            pairs + pairs,
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 @transaction.atomic
@@ -240,8 +270,10 @@ def order_transition(*, order, to, actor=None, source, note=""):
     locked.save(update_fields=fields)
 
     if (from_status, to) in RESTOCKING:
-        for item in locked.items.order_by("product_id"):
-            Product.objects.filter(pk=item.product_id).update(stock=F("stock") + item.quantity)
+        for item in locked.items.order_by("variant_id"):
+            ProductVariant.objects.filter(pk=item.variant_id).update(
+                stock=F("stock") + item.quantity
+            )
         catalog_changed()
 
     OrderEvent.objects.create(

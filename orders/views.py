@@ -146,17 +146,15 @@ def put_back_in_cart(request, number):
         return redirect(order)
     cart = cart_get(request=request, create=True)
     added = 0
-    for item in order.items.select_related("product"):
+    for item in order.items.select_related("variant__product"):
         try:
-            change = cart_add_item(cart=cart, product=item.product, quantity=item.quantity)
+            change = cart_add_item(cart=cart, variant=item.variant, quantity=item.quantity)
         except CartError as exc:
             messages.warning(request, str(exc))
         else:
             added += 1
             if change.capped:
-                messages.warning(
-                    request, f"Only {change.quantity} of {item.product.name} could be added."
-                )
+                messages.warning(request, f"Only {change.quantity} of {item.name} could be added.")
     if added:
         messages.success(request, "The items are back in your cart, at today's prices.")
     return redirect("cart:detail")

@@ -48,7 +48,7 @@ def session_line_items(order):
             "price_data": {
                 "currency": currency,
                 "unit_amount": to_minor_units(item.unit_price, order.currency),
-                "product_data": {"name": item.product_name},
+                "product_data": {"name": item.name},
             },
         }
         for item in order.items.all()

@@ -4,7 +4,7 @@ import factory
 
 from accounts.tests.factories import UserFactory
 from cart.models import Cart, CartItem
-from catalog.tests.factories import ProductFactory
+from catalog.tests.factories import VariantFactory
 
 
 class CartFactory(factory.django.DjangoModelFactory):
@@ -19,5 +19,5 @@ class CartItemFactory(factory.django.DjangoModelFactory):
         model = CartItem
 
     cart = factory.SubFactory(CartFactory)
-    product = factory.SubFactory(ProductFactory)
+    variant = factory.SubFactory(VariantFactory)
     quantity = 1

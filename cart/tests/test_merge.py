@@ -6,7 +6,8 @@ from django.urls import reverse
 from accounts.tests.factories import PASSWORD, UserFactory
 from cart.models import Cart
 from cart.tests.factories import CartItemFactory
-from catalog.tests.factories import ProductFactory
+from catalog.models import ProductVariant
+from catalog.tests.factories import ProductFactory, only_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def test_guest_lines_join_the_users_cart_and_quantities_add_up(client):
     user = UserFactory()
     lamp = ProductFactory(name="Lamp", stock=10)
     mug = ProductFactory(name="Mug", stock=10)
-    CartItemFactory(cart__user=user, product=lamp, quantity=2)
+    CartItemFactory(cart__user=user, variant=only_variant(lamp), quantity=2)
     add(client, lamp, 3)
     add(client, mug, 1)
 
@@ -44,7 +45,7 @@ def test_guest_lines_join_the_users_cart_and_quantities_add_up(client):
 def test_a_merged_line_is_capped_by_stock_with_a_message(client):
     user = UserFactory()
     lamp = ProductFactory(name="Lamp", stock=4)
-    CartItemFactory(cart__user=user, product=lamp, quantity=3)
+    CartItemFactory(cart__user=user, variant=only_variant(lamp), quantity=3)
     add(client, lamp, 3)
 
     page = login(client, user)
@@ -57,7 +58,7 @@ def test_a_merged_line_is_capped_at_the_line_maximum(client, settings):
     settings.CART_MAX_LINE_QUANTITY = 6
     user = UserFactory()
     lamp = ProductFactory(name="Lamp", stock=50)
-    CartItemFactory(cart__user=user, product=lamp, quantity=5)
+    CartItemFactory(cart__user=user, variant=only_variant(lamp), quantity=5)
     add(client, lamp, 5)
 
     assert lines(login(client, user)) == {"Lamp": 6}
@@ -69,8 +70,7 @@ def test_a_product_that_went_out_of_stock_is_not_carried_over(client):
     mug = ProductFactory(name="Mug", stock=5)
     add(client, lamp, 2)
     add(client, mug, 1)
-    lamp.stock = 0
-    lamp.save()
+    ProductVariant.objects.filter(product=lamp).update(stock=0)
 
     page = login(client, user)
 
@@ -87,7 +87,7 @@ def test_a_user_without_a_cart_gets_the_guest_lines(client):
 
 def test_login_without_a_guest_cart_leaves_the_users_cart_alone(client):
     user = UserFactory()
-    CartItemFactory(cart__user=user, product=ProductFactory(name="Lamp"), quantity=2)
+    CartItemFactory(cart__user=user, variant=only_variant(ProductFactory(name="Lamp")), quantity=2)
     assert lines(login(client, user)) == {"Lamp": 2}
 
 

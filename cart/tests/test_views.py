@@ -10,7 +10,13 @@ from django.urls import reverse
 from accounts.tests.factories import PASSWORD, UserFactory
 from cart.models import Cart, CartItem
 from cart.tests.factories import CartFactory, CartItemFactory
-from catalog.tests.factories import ESCAPED_MARKUP_NAME, MARKUP_NAME, ProductFactory
+from catalog.models import ProductVariant
+from catalog.tests.factories import (
+    ESCAPED_MARKUP_NAME,
+    MARKUP_NAME,
+    ProductFactory,
+    only_variant,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -58,13 +64,13 @@ def test_add_update_remove_and_view(client, who):
     assert "$41.50" in html
     assert 'class="cart-count">(4<' in html
 
-    client.post(reverse("cart:update", args=[lamp.pk]), {"quantity": 5})
+    client.post(reverse("cart:update", args=[only_variant(lamp).pk]), {"quantity": 5})
     assert lines(client) == {"Lamp": 5, "Mug": 1}
 
-    client.post(reverse("cart:update", args=[lamp.pk]), {"quantity": 0})
+    client.post(reverse("cart:update", args=[only_variant(lamp).pk]), {"quantity": 0})
     assert lines(client) == {"Mug": 1}
 
-    client.post(reverse("cart:remove", args=[mug.pk]))
+    client.post(reverse("cart:remove", args=[only_variant(mug).pk]))
     assert lines(client) == {}
     assert "Your cart is empty" in client.get(CART).content.decode()
 
@@ -72,8 +78,7 @@ def test_add_update_remove_and_view(client, who):
 def test_the_cart_shows_todays_price(shopper_client):
     lamp = ProductFactory(price=Decimal("10.00"))
     add(shopper_client, lamp, 2)
-    lamp.price = Decimal("11.00")
-    lamp.save()
+    ProductVariant.objects.filter(product=lamp).update(price=Decimal("11.00"))
     assert shopper_client.get(CART).context["contents"].subtotal == Decimal("22.00")
 
 
@@ -105,7 +110,7 @@ def test_a_line_is_capped_at_the_per_line_maximum(shopper_client, settings):
     lamp = ProductFactory(name="Lamp", stock=100)
     add(shopper_client, lamp, 4)
     add(shopper_client, lamp, 4)
-    shopper_client.post(reverse("cart:update", args=[lamp.pk]), {"quantity": 50})
+    shopper_client.post(reverse("cart:update", args=[only_variant(lamp).pk]), {"quantity": 50})
     assert lines(shopper_client) == {"Lamp": 5}
 
 
@@ -148,7 +153,9 @@ def test_bad_quantities_on_update_leave_the_line_as_it_was(shopper_client, quant
     lamp = ProductFactory(name="Lamp")
     add(shopper_client, lamp, 2)
 
-    response = shopper_client.post(reverse("cart:update", args=[lamp.pk]), {"quantity": quantity})
+    response = shopper_client.post(
+        reverse("cart:update", args=[only_variant(lamp).pk]), {"quantity": quantity}
+    )
 
     assert response.status_code == 400
     assert "Enter a whole number from 0 to 9999" in response.content.decode()
@@ -189,12 +196,12 @@ def test_a_hostile_next_is_ignored(shopper_client):
 
 def test_one_shopper_cannot_see_or_change_anothers_cart(client):
     other_line = CartItemFactory(quantity=2)
-    product = other_line.product
+    variant = other_line.variant
     client.force_login(UserFactory())
 
     assert lines(client) == {}
-    update = client.post(reverse("cart:update", args=[product.pk]), {"quantity": 9})
-    remove = client.post(reverse("cart:remove", args=[product.pk]))
+    update = client.post(reverse("cart:update", args=[variant.pk]), {"quantity": 9})
+    remove = client.post(reverse("cart:remove", args=[variant.pk]))
 
     assert update.status_code == 404
     assert remove.status_code == 404
@@ -204,7 +211,7 @@ def test_one_shopper_cannot_see_or_change_anothers_cart(client):
 
 def test_a_guest_cannot_touch_a_shoppers_cart(client):
     other_line = CartItemFactory(quantity=2)
-    response = client.post(reverse("cart:remove", args=[other_line.product.pk]))
+    response = client.post(reverse("cart:remove", args=[other_line.variant_id]))
     assert response.status_code == 404
     assert CartItem.objects.filter(pk=other_line.pk).exists()
 
@@ -240,8 +247,7 @@ def test_lines_that_went_inactive_or_short_are_flagged_and_block_checkout(shoppe
         add(shopper_client, product, 3)
     gone.is_active = False
     gone.save()
-    short.stock = 2
-    short.save()
+    ProductVariant.objects.filter(product=short).update(stock=2)
 
     page = shopper_client.get(CART)
 
@@ -256,12 +262,13 @@ def test_lines_that_went_inactive_or_short_are_flagged_and_block_checkout(shoppe
 def test_an_out_of_stock_line_can_still_be_removed_or_lowered(shopper_client):
     lamp = ProductFactory(name="Lamp", stock=5)
     add(shopper_client, lamp, 3)
-    lamp.stock = 0
-    lamp.save()
+    ProductVariant.objects.filter(product=lamp).update(stock=0)
 
-    raise_ = shopper_client.post(reverse("cart:update", args=[lamp.pk]), {"quantity": 2})
+    raise_ = shopper_client.post(
+        reverse("cart:update", args=[only_variant(lamp).pk]), {"quantity": 2}
+    )
     assert "out of stock" in " ".join(messages_of(shopper_client.get(raise_["Location"])))
-    shopper_client.post(reverse("cart:update", args=[lamp.pk]), {"quantity": 0})
+    shopper_client.post(reverse("cart:update", args=[only_variant(lamp).pk]), {"quantity": 0})
     assert lines(shopper_client) == {}
 
 

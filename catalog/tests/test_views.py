@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.cache import catalog_version, forget_local
-from catalog.tests.factories import CategoryFactory, ProductFactory
+from catalog.tests.factories import CategoryFactory, ProductFactory, product_with_options
 
 pytestmark = pytest.mark.django_db
 
@@ -178,8 +178,12 @@ def test_product_list_issues_a_fixed_number_of_queries(client, settings):
             assert client.get(LIST, params).status_code == 200
         return len(context)
 
-    counts = {queries(size, params) for size in (5, 24, 50) for params in ({}, {"q": "product"})}
-    assert counts == {3}  # categories, count, the page with its categories joined
+    every_filter = {"q": "product", "min_price": "1", "max_price": "50", "in_stock": "1"}
+    params = ({}, {"q": "product"}, every_filter)  # options: see test_filters
+    counts = {queries(size, query) for size in (5, 24, 50) for query in params}
+    # Categories, option counts, the count, the page with its categories joined, the footer's
+    # content pages.
+    assert counts == {5}
 
 
 def test_a_category_page_stays_within_its_query_budget(client, django_assert_max_num_queries):
@@ -188,7 +192,7 @@ def test_a_category_page_stays_within_its_query_budget(client, django_assert_max
     ProductFactory.create_batch(3)  # in other categories, which the filter lists
     catalog_version()  # read once a second per process, not per page: not counted
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(5):
         response = client.get(LIST, {"category": "kitchen", "sort": "name"})
 
     assert response.status_code == 200
@@ -202,7 +206,9 @@ def test_product_detail_shows_the_product_with_seo_data(client, django_assert_nu
     )
     catalog_version()  # read once a second per process, not per page: not counted
 
-    with django_assert_num_queries(1):
+    # The product, its option types, their values, its active variants, their options, its
+    # pictures, and the footer's content pages: the same however many variants it has.
+    with django_assert_num_queries(DETAIL_QUERIES):
         response = client.get(product.get_absolute_url())
 
     html = response.content.decode()
@@ -215,6 +221,26 @@ def test_product_detail_shows_the_product_with_seo_data(client, django_assert_nu
     assert "$1,234.50" in html
     assert 'href="https://schema.org/InStock"' in html
     assert "img/placeholder." in html
+
+
+DETAIL_QUERIES = 6
+
+
+@pytest.mark.parametrize(("sizes", "colours"), [(["S"], ["Red", "Blue"]), (["S", "M", "L", "XL"],
+                                                 ["Red", "Blue", "Green"])])  # fmt: skip
+def test_a_product_with_many_variants_costs_the_same_queries(
+    client, django_assert_num_queries, sizes, colours
+):
+    shirt = product_with_options("Shirt", {"Size": sizes, "Colour": colours})
+    catalog_version()
+
+    # One more than a simple product: the options' values.
+    with django_assert_num_queries(DETAIL_QUERIES + 1):
+        response = client.get(shirt.get_absolute_url())
+
+    assert response.status_code == 200
+    offers = response.content.decode().count('itemtype="https://schema.org/Offer"')
+    assert offers == len(sizes) * len(colours)
 
 
 def test_product_detail_marks_out_of_stock(client):

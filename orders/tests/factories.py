@@ -5,6 +5,8 @@ import uuid
 from accounts.tests.factories import UserFactory
 from cart.models import Cart
 from cart.services import cart_add_item
+from catalog.models import ProductVariant
+from catalog.tests.factories import only_variant
 from orders.services import cart_signature, order_place
 
 ADDRESS = {
@@ -19,22 +21,29 @@ ADDRESS = {
 }
 
 
+def as_variant(item):
+    """A variant as is; a simple product (as ProductFactory makes them) as its one variant."""
+    return item if isinstance(item, ProductVariant) else only_variant(item)
+
+
 def fill_cart(user, lines):
+    """Put `lines` [(variant or simple product, quantity)] in the user's cart."""
     cart = Cart.objects.get_or_create(user=user)[0]
-    for product, quantity in lines:
-        cart_add_item(cart=cart, product=product, quantity=quantity)
+    for item, quantity in lines:
+        cart_add_item(cart=cart, variant=as_variant(item), quantity=quantity)
     return cart
 
 
 def current_signature(cart):
     return cart_signature(
-        (item.product_id, item.quantity, item.product.price)
-        for item in cart.items.select_related("product")
+        (item.variant_id, item.quantity, item.variant.price)
+        for item in cart.items.select_related("variant")
     )
 
 
 def place_order(lines, user=None, **address):
-    """Place an order for `lines` [(product, quantity)] as `user` (a new shopper by default)."""
+    """Place an order for `lines` [(variant or simple product, quantity)] as `user` (a new
+    shopper by default)."""
     user = user or UserFactory()
     cart = fill_cart(user, lines)
     order, _ = order_place(

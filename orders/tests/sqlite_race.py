@@ -2,8 +2,9 @@
 
 Usage: python -m orders.tests.sqlite_race RESULT_JSON SHOPPERS STOCK, with DATABASE_URL naming a
 throw-away SQLite file and the rest of the environment as `make run` has it. Migrates, gives each
-shopper a cart holding one of a product that has STOCK left, then places every shopper's order at
-once, each from its own thread with its own connection, and writes what happened to RESULT_JSON.
+shopper a cart holding one of a product's variant that has STOCK left, then places every
+shopper's order at once, each from its own thread with its own connection, and writes what
+happened to RESULT_JSON.
 """
 
 import json
@@ -24,20 +25,19 @@ def main(result_path, shoppers, stock):
     from django.db import connection
 
     from accounts.models import User
-    from catalog.models import Category, Product
+    from catalog.models import Category, Product, ProductVariant
     from orders.exceptions import InsufficientStock
     from orders.models import Order
     from orders.tests.factories import ADDRESS, current_signature, fill_cart
 
     call_command("migrate", verbosity=0)
     category = Category.objects.create(name="Lamps", slug="lamps")
-    lamp = Product.objects.create(
-        category=category, name="Lamp", slug="lamp", sku="LAMP-1", price="10.00", stock=stock
-    )
+    lamp = Product.objects.create(category=category, name="Lamp", slug="lamp")
+    variant = ProductVariant.objects.create(product=lamp, sku="LAMP-1", price="10.00", stock=stock)
     carts = []
     for n in range(shoppers):
         user = User.objects.create_user(f"shopper{n}@example.com")
-        carts.append((user, current_signature(fill_cart(user, [(lamp, 1)]))))
+        carts.append((user, current_signature(fill_cart(user, [(variant, 1)]))))
     connection.close()
 
     from orders.services import order_place
@@ -68,7 +68,7 @@ def main(result_path, shoppers, stock):
         "transaction_mode": settings.DATABASES["default"]["OPTIONS"].get("transaction_mode"),
         "outcomes": sorted(outcomes),
         "orders": Order.objects.count(),
-        "stock": Product.objects.get(pk=lamp.pk).stock,
+        "stock": ProductVariant.objects.get(pk=variant.pk).stock,
     }
     with open(result_path, "w") as file:
         json.dump(result, file)

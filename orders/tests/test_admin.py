@@ -1,13 +1,22 @@
 """The orders back office: who may do what, status actions, customers, the dashboard."""
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory, catalog_manager, order_manager
-from catalog.models import Product
-from catalog.tests.factories import ESCAPED_MARKUP_NAME, MARKUP_NAME, ProductFactory
+from catalog.models import Product, ProductVariant
+from catalog.tests.factories import (
+    ESCAPED_MARKUP_NAME,
+    MARKUP_NAME,
+    ProductFactory,
+    only_variant,
+    product_with_options,
+)
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
 from orders.tests.factories import place_order
@@ -62,6 +71,45 @@ def test_order_detail_shows_items_shipping_and_history_read_only(manager_client)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING_PAYMENT
 
 
+def test_the_order_page_shows_each_lines_variant_as_sold(manager_client):
+    shirt = product_with_options(name="Shirt", options={"Size": ["S", "M"]})
+    medium = shirt.variants.get(label="Size: M")
+    order = place_order([(medium, 2), (ProductFactory(name="Mug", sku="MUG-1"), 1)])
+    # Renamed after the sale: the page shows what was sold, not today's label.
+    ProductVariant.objects.filter(pk=medium.pk).update(label="Size: Medium")
+
+    page = manager_client.get(reverse("admin:orders_order_change", args=[order.pk]))
+
+    assert page.status_code == 200
+    [inline] = [
+        formset for formset in page.context["inline_admin_formsets"]
+        if formset.formset.model.__name__ == "OrderItem"
+    ]  # fmt: skip
+    shown = {
+        (form.original.product_name, form.original.variant_label, form.original.product_sku)
+        for form in inline
+    }
+    assert shown == {("Shirt", "Size: M", medium.sku), ("Mug", "", "MUG-1")}
+    html = page.content.decode()
+    labels = re.findall(r'class="field-variant_label">\s*<p>(.*?)</p>', html)
+    assert sorted(labels) == ["-", "Size: M"]  # "-": the simple product has no label
+
+
+def test_the_order_page_costs_the_same_queries_however_many_lines(manager_client):
+    def queries(order):
+        url = reverse("admin:orders_order_change", args=[order.pk])
+        with CaptureQueriesContext(connection) as captured:
+            assert manager_client.get(url).status_code == 200
+        return len(captured)
+
+    one = place_order([(ProductFactory(), 1)])
+    shirt = product_with_options(name="Shirt", options={"Size": ["S", "M", "L", "XL"]})
+    four = place_order([(variant, 1) for variant in shirt.variants.all()])
+    queries(one)  # the first page of the process fills caches (content types and the like)
+
+    assert queries(four) == queries(one)
+
+
 def test_actions_move_orders_through_the_transition_function(manager_client):
     order = place_order([(ProductFactory(), 1)])
     order_transition(order=order, to=OrderStatus.PAID, source="test")
@@ -97,7 +145,7 @@ def test_cancel_action_gives_stock_back(manager_client):
     order = place_order([(product, 4)])
     act(manager_client, "mark_cancelled", order)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
-    assert Product.objects.get(pk=product.pk).stock == 10
+    assert only_variant(product).stock == 10
 
 
 def test_orders_cannot_be_added_or_deleted_in_the_admin(manager_client):
@@ -177,8 +225,45 @@ def test_dashboard_counts_orders_revenue_statuses_and_low_stock(manager_client, 
     # Revenue is what customers paid, shipping included: 2 × 20.00 + 5.00.
     assert (today["placed"], today["count"], today["revenue"]) == (2, 1, Decimal("45.00"))
     assert dict(page.context["by_status"])["Awaiting payment"] == 1
-    assert list(page.context["low_stock"]) == [low]
+    assert list(page.context["low_stock"]) == [only_variant(low)]
     assert "Nearly gone" in page.content.decode()
+
+
+def test_the_dashboard_lists_low_stock_per_variant_of_what_is_sold(
+    manager_client, settings, django_assert_max_num_queries
+):
+    settings.LOW_STOCK_THRESHOLD = 3
+    shirt = product_with_options(name="Shirt", options={"Size": ["S", "M", "L"]}, stock=50)
+    ProductVariant.objects.filter(product=shirt, label="Size: M").update(stock=1)
+    ProductVariant.objects.filter(product=shirt, label="Size: L").update(stock=3)
+    ProductFactory(name="Mug", stock=0)
+    # Not sold, so not to restock: an inactive variant, a variant of an inactive product.
+    retired = product_with_options(name="Retired", options={"Size": ["S"]}, stock=0)
+    Product.objects.filter(pk=retired.pk).update(is_active=False)
+    hat = product_with_options(name="Hat", options={"Size": ["S", "M"]}, stock=1)
+    ProductVariant.objects.filter(product=hat, label="Size: M").update(is_active=False)
+    for n in range(5):  # more low lines cost no more queries
+        ProductFactory(name=f"Low {n}", stock=2)
+
+    with django_assert_max_num_queries(20) as captured:
+        page = manager_client.get(reverse("dashboard"))
+
+    low = [(v.product.name, v.label, v.stock) for v in page.context["low_stock"]]
+    assert low[:4] == [
+        ("Mug", "", 0),
+        ("Hat", "Size: S", 1),
+        ("Shirt", "Size: M", 1),
+        ("Low 0", "", 2),
+    ]
+    assert ("Shirt", "Size: L", 3) in low
+    assert len(low) == 4 + 4 + 1  # Low 1-4 and Shirt L; no Shirt S, Retired or Hat M
+    html = page.content.decode()
+    assert "Shirt (Size: M)" in html
+    assert shirt.variants.get(label="Size: M").sku in html
+    assert "Retired" not in html
+    assert "Hat (Size: M)" not in html
+    variant_queries = [q for q in captured.captured_queries if "catalog_productvariant" in q["sql"]]
+    assert len(variant_queries) == 1
 
 
 def test_the_dashboard_is_for_staff_only(client):

@@ -9,8 +9,15 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from cart.models import CartItem
-from catalog.models import Product
-from catalog.tests.factories import ESCAPED_MARKUP_NAME, MARKUP_NAME, ProductFactory
+from catalog.models import OptionValue, Product, ProductVariant
+from catalog.services import product_labels_refresh
+from catalog.tests.factories import (
+    ESCAPED_MARKUP_NAME,
+    MARKUP_NAME,
+    ProductFactory,
+    only_variant,
+    product_with_options,
+)
 from orders.models import Order, OrderStatus
 from orders.tests.factories import ADDRESS, fill_cart, place_order
 from shop.tests.outbox import deliver_queued
@@ -38,6 +45,17 @@ def submit(client, hidden, **overrides):
     return client.post(CHECKOUT, {**ADDRESS, **hidden, **overrides})
 
 
+def variant_of(product, label):
+    return ProductVariant.objects.select_related("product").get(product=product, label=label)
+
+
+def shirt(**kwargs):
+    """A shirt in sizes S and M, red and blue: four variants of 20.00 with 5 each."""
+    return product_with_options(
+        name="Shirt", options={"Size": ["S", "M"], "Colour": ["Red", "Blue"]}, **kwargs
+    )
+
+
 def test_checkout_turns_the_cart_into_an_order_awaiting_payment(client, shopper):
     lamp = ProductFactory(name="Lamp", sku="LAMP-1", price=Decimal("12.50"), stock=5)
     mug = ProductFactory(name="Mug", price=Decimal("4.00"), stock=5)
@@ -58,19 +76,56 @@ def test_checkout_turns_the_cart_into_an_order_awaiting_payment(client, shopper)
     assert order.total == Decimal("42.00")
     assert order.lines_total() == order.subtotal
     assert [(i.product_name, i.product_sku, i.unit_price, i.quantity, i.line_total)
-            for i in order.items.order_by("product_id")] == [
+            for i in order.items.order_by("variant_id")] == [
         ("Lamp", "LAMP-1", Decimal("12.50"), 2, Decimal("25.00")),
-        ("Mug", mug.sku, Decimal("4.00"), 3, Decimal("12.00")),
+        ("Mug", only_variant(mug).sku, Decimal("4.00"), 3, Decimal("12.00")),
     ]  # fmt: skip
+    assert [(i.variant, i.variant_label) for i in order.items.order_by("variant_id")] == [
+        (only_variant(lamp), ""),
+        (only_variant(mug), ""),
+    ]
     assert order.country.code == "GB"
     assert order.city == "London"
     assert re.fullmatch(r"[A-Z2-9]{5}-[A-Z2-9]{5}", order.number)
-    assert Product.objects.get(pk=lamp.pk).stock == 3
-    assert Product.objects.get(pk=mug.pk).stock == 2
+    assert only_variant(lamp).stock == 3
+    assert only_variant(mug).stock == 2
     assert not CartItem.objects.exists()
     assert [(e.from_status, e.to_status, e.source) for e in order.events.all()] == [
         ("", "pending_payment", "checkout")
     ]
+
+
+def test_variants_are_ordered_with_their_own_sku_price_label_and_stock(client, shopper):
+    product = shirt(price=Decimal("20.00"), stock=5)
+    blue_m = variant_of(product, "Size: M / Colour: Blue")
+    ProductVariant.objects.filter(pk=blue_m.pk).update(price=Decimal("22.00"), sku="SHIRT-M-BLU")
+    red_s = variant_of(product, "Size: S / Colour: Red")
+    fill_cart(shopper, [(variant_of(product, "Size: M / Colour: Blue"), 2), (red_s, 1)])
+
+    response = submit(client, open_checkout(client))
+
+    assert response.status_code == 307
+    order = Order.objects.get()
+    assert [
+        (i.variant_id, i.product_name, i.variant_label, i.product_sku, i.unit_price, i.quantity)
+        for i in order.items.order_by("unit_price")
+    ] == [
+        (red_s.pk, "Shirt", "Size: S / Colour: Red", red_s.sku, Decimal("20.00"), 1),
+        (blue_m.pk, "Shirt", "Size: M / Colour: Blue", "SHIRT-M-BLU", Decimal("22.00"), 2),
+    ]
+    assert order.items.get(variant=blue_m).name == "Shirt (Size: M / Colour: Blue)"
+    assert order.subtotal == Decimal("64.00")
+    # The stock of each variant sold, and of no other variant of the product.
+    assert dict(ProductVariant.objects.filter(product=product).values_list("label", "stock")) == {
+        "Size: S / Colour: Red": 4,
+        "Size: S / Colour: Blue": 5,
+        "Size: M / Colour: Red": 5,
+        "Size: M / Colour: Blue": 3,
+    }
+    deliver_queued()
+    body = mail.outbox[0].body
+    assert "2 × Shirt (Size: M / Colour: Blue) (SHIRT-M-BLU)   $44.00" in body
+    assert f"1 × Shirt (Size: S / Colour: Red) ({red_s.sku})   $20.00" in body
 
 
 def test_the_order_page_says_it_awaits_payment_and_the_email_is_sent(client, shopper):
@@ -127,39 +182,67 @@ def test_a_first_order_is_prefilled_with_the_shoppers_name(client, shopper):
 
 
 def test_the_order_keeps_its_snapshot_after_the_product_changes(client, shopper):
-    lamp = ProductFactory(name="Lamp", price=Decimal("10.00"))
+    lamp = ProductFactory(name="Lamp", price=Decimal("10.00"), sku="LAMP-1")
     order = place_order([(lamp, 2)], user=shopper)
 
     lamp.name = "Lamp v2"
-    lamp.price = Decimal("99.00")
-    lamp.sku = "NEW"
     lamp.save()
+    variant = only_variant(lamp)
+    variant.price = Decimal("99.00")
+    variant.sku = "NEW"
+    variant.save()
 
     item = Order.objects.get(pk=order.pk).items.get()
-    assert (item.product_name, item.unit_price, item.line_total) == (
+    assert (item.product_name, item.product_sku, item.unit_price, item.line_total) == (
         "Lamp",
+        "LAMP-1",
         Decimal("10.00"),
         Decimal("20.00"),
     )
-    assert "Lamp v2" not in client.get(order.get_absolute_url()).content.decode()
+    html = client.get(order.get_absolute_url()).content.decode()
+    assert "Lamp v2" not in html
+    assert "NEW" not in html
 
 
-@pytest.mark.parametrize("lines", [1, 4])
+def test_the_order_keeps_its_variant_label_after_the_options_are_renamed(client, shopper):
+    product = shirt()
+    order = place_order([(variant_of(product, "Size: M / Colour: Blue"), 1)], user=shopper)
+
+    OptionValue.objects.filter(option_type__product=product, value="Blue").update(value="Navy")
+    product_labels_refresh(product=product)
+
+    assert ProductVariant.objects.filter(label="Size: M / Colour: Navy").exists()
+    item = Order.objects.get(pk=order.pk).items.get()
+    assert (item.variant_label, item.name) == (
+        "Size: M / Colour: Blue",
+        "Shirt (Size: M / Colour: Blue)",
+    )
+    html = client.get(order.get_absolute_url()).content.decode()
+    assert "Size: M / Colour: Blue" in html
+    assert "Navy" not in html
+
+
+@pytest.mark.parametrize("lines", [1, 2, 8])
 def test_placing_an_order_costs_the_same_queries_however_many_lines(
     client, shopper, lines, django_assert_num_queries
 ):
-    fill_cart(shopper, [(ProductFactory(stock=5), 1) for _ in range(lines)])
+    # Half simple products, half variants of one product with options (one line: a variant).
+    simple = [ProductFactory(stock=5) for _ in range(lines // 2)]
+    sizes = [f"Size {n}" for n in range(lines - len(simple))]
+    variants = list(product_with_options(options={"Size": sizes}, stock=5).variants.all())
+    fill_cart(shopper, [(item, 1) for item in simple + variants])
     hidden = open_checkout(client)
 
-    # The user; then in one transaction: the cart locked, the lines with their products
-    # locked, the order, its lines, the stock, the cart's lines, the event, the email and its
-    # send task. (+ 2: the test's own transaction turns the atomic block into a savepoint.)
+    # The user; then in one transaction: the cart locked, the lines with their variants and
+    # products (the variants locked), the order, its lines, the stock, the cart's lines, the
+    # event, the email and its send task. (+ 2: the test's own transaction turns the atomic
+    # block into a savepoint.)
     with django_assert_num_queries(10 + 2):
         response = submit(client, hidden)
 
     assert response.status_code == 307
     assert Order.objects.get().items.count() == lines
-    assert Product.objects.filter(stock=4).count() == lines
+    assert ProductVariant.objects.filter(stock=4).count() == lines
 
 
 def test_the_checkout_page_and_a_refusal_cost_a_fixed_number_of_queries(
@@ -167,15 +250,16 @@ def test_the_checkout_page_and_a_refusal_cost_a_fixed_number_of_queries(
 ):
     products = [ProductFactory(stock=5) for _ in range(4)]
     fill_cart(shopper, [(product, 1) for product in products])
-    # The user, the cart, its lines with their products, the last order's address (the
-    # header's count comes from the lines).
-    with django_assert_num_queries(4):
+    # The user, the cart, its lines with their variants and products, the last order's
+    # address (the header's count comes from the lines); the footer's content pages.
+    with django_assert_num_queries(4 + 1):
         hidden = open_checkout(client)
-    Product.objects.filter(pk=products[0].pk).update(stock=0)
+    ProductVariant.objects.filter(product=products[0]).update(stock=0)
 
     # The user; the attempt: cart locked, lines locked (+ 3: in the test's transaction it is
-    # a savepoint, rolled back); then the cart and its lines for the page.
-    with django_assert_num_queries(1 + 2 + 3 + 2):
+    # a savepoint, rolled back); then the cart and its lines for the page, and the footer's
+    # content pages.
+    with django_assert_num_queries(1 + 2 + 3 + 2 + 1):
         response = submit(client, hidden)
     assert response.status_code == 409
     assert "Cart <span" in response.content.decode()
@@ -196,8 +280,8 @@ def test_an_order_number_drawn_twice_is_drawn_again(client, shopper, monkeypatch
     order = Order.objects.get(user=shopper)
     assert order.number == "NEW23-NUMBR"
     assert response["Location"] == reverse("payments:start", args=[order.number])
-    assert order.items.get().product == lamp
-    assert Product.objects.get(pk=lamp.pk).stock == 4
+    assert order.items.get().variant == only_variant(lamp)
+    assert only_variant(lamp).stock == 4
 
 
 def test_a_repeated_submission_leads_to_the_order_already_made(client, shopper):
@@ -212,7 +296,7 @@ def test_a_repeated_submission_leads_to_the_order_already_made(client, shopper):
     assert second.status_code == 302
     assert second["Location"] == Order.objects.get().get_absolute_url()
     assert first["Location"] == reverse("payments:start", args=[Order.objects.get().number])
-    assert Product.objects.get(pk=lamp.pk).stock == 8
+    assert only_variant(lamp).stock == 8
     assert "was already placed" in client.get(second["Location"]).content.decode()
 
 
@@ -227,7 +311,7 @@ def test_the_form_sent_again_with_the_same_lines_back_leads_to_its_order(client,
 
     order = Order.objects.get()
     assert response["Location"] == order.get_absolute_url()
-    assert Product.objects.get(pk=lamp.pk).stock == 8
+    assert only_variant(lamp).stock == 8
     assert CartItem.objects.filter(cart__user=shopper).count() == 1
 
 
@@ -237,8 +321,8 @@ def test_every_short_line_is_reported_and_the_cart_is_kept(client, shopper):
     fine = ProductFactory(name="Fine", stock=5)
     fill_cart(shopper, [(lamp, 4), (mug, 3), (fine, 1)])
     hidden = open_checkout(client)
-    Product.objects.filter(pk=lamp.pk).update(stock=1)
-    Product.objects.filter(pk=mug.pk).update(stock=0)
+    ProductVariant.objects.filter(product=lamp).update(stock=1)
+    ProductVariant.objects.filter(product=mug).update(stock=0)
 
     response = submit(client, hidden)
 
@@ -249,15 +333,42 @@ def test_every_short_line_is_reported_and_the_cart_is_kept(client, shopper):
     assert "Fine" not in html.split("Not enough stock")[1].split("</li>")[0]
     assert not Order.objects.exists()
     assert sorted(CartItem.objects.values_list("quantity", flat=True)) == [1, 3, 4]
-    assert Product.objects.get(pk=fine.pk).stock == 5
+    assert only_variant(fine).stock == 5
     assert response.context["form"]["city"].value() == "London"  # nothing typed is lost
 
 
-def test_a_product_deactivated_after_opening_checkout_is_reported(client, shopper):
+def test_a_short_variant_is_named_and_its_siblings_are_not_touched(client, shopper):
+    product = shirt(stock=5)
+    blue_m = variant_of(product, "Size: M / Colour: Blue")
+    red_m = variant_of(product, "Size: M / Colour: Red")
+    fill_cart(shopper, [(blue_m, 2), (red_m, 3)])
+    hidden = open_checkout(client)
+    ProductVariant.objects.filter(pk=blue_m.pk).update(stock=1)
+
+    response = submit(client, hidden)
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Shirt (Size: M / Colour: Blue): only 1 left (you asked for 2)" in html
+    assert "Colour: Red)" not in html.split("Not enough stock")[1].split("</li>")[0]
+    assert not Order.objects.exists()
+    assert dict(ProductVariant.objects.filter(product=product).values_list("label", "stock")) == {
+        "Size: S / Colour: Red": 5,
+        "Size: S / Colour: Blue": 5,
+        "Size: M / Colour: Red": 5,
+        "Size: M / Colour: Blue": 1,
+    }
+
+
+@pytest.mark.parametrize("model", [Product, ProductVariant], ids=["product", "variant"])
+def test_a_product_deactivated_after_opening_checkout_is_reported(client, shopper, model):
     lamp = ProductFactory(name="Lamp")
     fill_cart(shopper, [(lamp, 1)])
     hidden = open_checkout(client)
-    Product.objects.filter(pk=lamp.pk).update(is_active=False)
+    if model is Product:
+        Product.objects.filter(pk=lamp.pk).update(is_active=False)
+    else:
+        ProductVariant.objects.filter(product=lamp).update(is_active=False)
 
     response = submit(client, hidden)
 
@@ -288,7 +399,7 @@ def test_a_price_change_between_page_and_submit_asks_to_confirm(client, shopper)
     lamp = ProductFactory(price=Decimal("10.00"))
     fill_cart(shopper, [(lamp, 1)])
     hidden = open_checkout(client)
-    Product.objects.filter(pk=lamp.pk).update(price=Decimal("12.00"))
+    ProductVariant.objects.filter(product=lamp).update(price=Decimal("12.00"))
 
     assert submit(client, hidden).status_code == 409
     assert not Order.objects.exists()
@@ -330,7 +441,7 @@ def test_bad_input_gives_the_form_back_and_loses_nothing(client, shopper, overri
     assert response.context["form"].errors[field]
     assert not Order.objects.exists()
     assert CartItem.objects.get().quantity == 2
-    assert Product.objects.get(pk=lamp.pk).stock == 5
+    assert only_variant(lamp).stock == 5
     if field != "full_name":
         assert response.context["form"]["full_name"].value() == "Ada Lovelace"
 
@@ -386,7 +497,7 @@ def test_an_empty_cart_cannot_be_checked_out(client, shopper):
 def test_a_cart_with_problems_is_sent_back_to_the_cart(client, shopper):
     lamp = ProductFactory(stock=5)
     fill_cart(shopper, [(lamp, 3)])
-    Product.objects.filter(pk=lamp.pk).update(stock=1)
+    ProductVariant.objects.filter(product=lamp).update(stock=1)
     assert client.get(CHECKOUT)["Location"] == reverse("cart:detail")
 
 
@@ -394,8 +505,34 @@ def test_the_cart_page_offers_checkout_only_without_problems(client, shopper):
     lamp = ProductFactory(stock=5)
     fill_cart(shopper, [(lamp, 3)])
     assert CHECKOUT in client.get(reverse("cart:detail")).content.decode()
-    Product.objects.filter(pk=lamp.pk).update(stock=1)
+    ProductVariant.objects.filter(product=lamp).update(stock=1)
     assert CHECKOUT not in client.get(reverse("cart:detail")).content.decode()
+
+
+def test_the_checkout_page_names_each_variant_with_its_own_price(client, shopper):
+    product = shirt(price=Decimal("20.00"))
+    blue_m = variant_of(product, "Size: M / Colour: Blue")
+    ProductVariant.objects.filter(pk=blue_m.pk).update(price=Decimal("23.50"))
+    fill_cart(shopper, [(variant_of(product, "Size: M / Colour: Blue"), 2)])
+
+    html = client.get(CHECKOUT).content.decode()
+
+    assert '<span class="variant-label">Size: M / Colour: Blue</span>' in html
+    assert "$23.50 each" in html
+    assert "$47.00" in html
+
+
+def test_a_variant_label_with_markup_is_shown_escaped(client, shopper):
+    product = product_with_options(options={"Size": [MARKUP_NAME]})
+    fill_cart(shopper, [(product.variants.get(), 1)])
+
+    checkout_page = client.get(CHECKOUT).content.decode()
+    order = place_order([(product.variants.get(), 1)], user=shopper)
+    order_page = client.get(order.get_absolute_url()).content.decode()
+
+    for html in (checkout_page, order_page):
+        assert f"Size: {ESCAPED_MARKUP_NAME}" in html
+        assert MARKUP_NAME not in html
 
 
 def test_a_product_name_with_markup_is_shown_escaped_on_the_checkout_page(client, shopper):

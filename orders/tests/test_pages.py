@@ -4,8 +4,14 @@ import pytest
 from django.urls import reverse
 
 from cart.models import CartItem
-from catalog.models import Product
-from catalog.tests.factories import ESCAPED_MARKUP_NAME, MARKUP_NAME, ProductFactory
+from catalog.models import Product, ProductVariant
+from catalog.tests.factories import (
+    ESCAPED_MARKUP_NAME,
+    MARKUP_NAME,
+    ProductFactory,
+    only_variant,
+    product_with_options,
+)
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
 from orders.tests.factories import place_order
@@ -52,6 +58,20 @@ def test_detail_shows_items_totals_address_and_timeline(client, shopper):
     assert "Cancel order" not in html
 
 
+def test_detail_names_each_lines_variant_as_it_was_sold(client, shopper):
+    shirt = product_with_options(name="Shirt", options={"Size": ["S", "M"], "Colour": ["Blue"]})
+    medium = shirt.variants.get(label="Size: M / Colour: Blue")
+    order = place_order([(medium, 1), (ProductFactory(name="Mug"), 1)], user=shopper)
+    ProductVariant.objects.filter(pk=medium.pk).update(label="Size: Medium / Colour: Navy")
+
+    html = client.get(order.get_absolute_url()).content.decode()
+
+    assert '<span class="variant-label">Size: M / Colour: Blue</span>' in html
+    assert medium.sku in html
+    assert "Medium" not in html
+    assert html.count('class="variant-label"') == 1  # the simple product has no label
+
+
 @pytest.mark.parametrize(
     "url",
     ["orders:detail", "orders:cancel", "orders:put_back"],
@@ -77,7 +97,7 @@ def test_the_shopper_cancels_an_unpaid_order_and_the_stock_comes_back(client, sh
     response = client.post(reverse("orders:cancel", args=[order.number]), follow=True)
 
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
-    assert Product.objects.get(pk=product.pk).stock == 5
+    assert only_variant(product).stock == 5
     assert f"Order {order.number} is cancelled." in response.content.decode()
 
 
@@ -101,17 +121,33 @@ def test_a_cancelled_orders_items_go_back_in_the_cart_at_todays_stock(client, sh
     mug = ProductFactory(name="Mug", stock=5)
     order = place_order([(lamp, 3), (mug, 1)], user=shopper)
     order_transition(order=order, to=OrderStatus.CANCELLED, source="test")
-    Product.objects.filter(pk=lamp.pk).update(stock=2)
+    ProductVariant.objects.filter(product=lamp).update(stock=2)
     Product.objects.filter(pk=mug.pk).update(is_active=False)
 
     response = client.post(reverse("orders:put_back", args=[order.number]), follow=True)
 
-    assert {i.product.name: i.quantity for i in CartItem.objects.select_related("product")} == {
-        "Lamp": 2
-    }
+    assert {
+        i.product.name: i.quantity for i in CartItem.objects.select_related("variant__product")
+    } == {"Lamp": 2}
     html = response.content.decode()
     assert "Only 2 of Lamp could be added." in html
     assert "Mug is no longer available" in html
+
+
+def test_a_cancelled_orders_variants_go_back_in_the_cart_as_the_same_variants(client, shopper):
+    shirt = product_with_options(name="Shirt", options={"Size": ["S", "M", "L"]}, stock=5)
+    _, medium, large = shirt.variants.order_by("position")
+    order = place_order([(medium, 3), (large, 1)], user=shopper)
+    order_transition(order=order, to=OrderStatus.CANCELLED, source="test")
+    ProductVariant.objects.filter(pk=medium.pk).update(stock=2)
+    ProductVariant.objects.filter(pk=large.pk).update(is_active=False)
+
+    response = client.post(reverse("orders:put_back", args=[order.number]), follow=True)
+
+    assert dict(CartItem.objects.values_list("variant_id", "quantity")) == {medium.pk: 2}
+    html = response.content.decode()
+    assert "Only 2 of Shirt (Size: M) could be added." in html
+    assert "Shirt (Size: L) is no longer available" in html
 
 
 def test_an_unpaid_order_cannot_be_put_back_in_the_cart(client, shopper):

@@ -1,19 +1,16 @@
 """Checkout's stock guards in _order_place, each tested alone.
 
-(1) The product row locks: on PostgreSQL a checkout waits for a transaction that holds one of its
-products and then reads the product as committed. (2) `stock >= quantity` in the UPDATE and (3)
-its row count checked: stock that is not there is never taken, whatever the checks read. On
+(1) The variant row locks: on PostgreSQL a checkout waits for a transaction that holds one of
+its variants and then reads the variant as committed. (2) `stock >= quantity` in the UPDATE and
+(3) its row count checked: stock that is not there is never taken, whatever the checks read. On
 SQLite the IMMEDIATE transaction mode stands in for (1). Each test fails when its guard is
 taken away.
 """
 
 import json
 import os
-import queue
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -23,12 +20,13 @@ from django.db import connection, transaction
 
 from accounts.tests.factories import UserFactory
 from cart.models import CartItem
-from catalog.models import Product
-from catalog.tests.factories import ProductFactory
+from catalog.models import ProductVariant
+from catalog.tests.factories import ProductFactory, only_variant, product_with_options
 from orders.exceptions import CartChanged, InsufficientStock, Shortage
 from orders.models import Order, OrderItem
 from orders.services import order_place
 from orders.tests.factories import ADDRESS, current_signature, fill_cart
+from orders.tests.locks import CheckoutThread, backend_pid, blocked_by, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,68 +37,32 @@ def check_out(user, cart):
     )
 
 
-def backend_pid():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
-
-
-def wait_for(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting after {timeout} s")
-        time.sleep(0.01)
-
-
-class CheckoutThread(threading.Thread):
-    """order_place on a connection of its own; `pids` gets that connection's backend first."""
-
-    def __init__(self, user, signature):
-        super().__init__(daemon=True)
-        self.user, self.signature = user, signature
-        self.pids = queue.Queue()
-        self.result = self.error = None
-
-    def run(self):
-        try:
-            self.pids.put(backend_pid())
-            self.result = order_place(
-                user=self.user, shipping=ADDRESS, token=uuid.uuid4(), signature=self.signature
-            )
-        except Exception as exc:
-            self.error = exc
-        finally:
-            connection.close()
-
-
-def blocked_by(pid, holder_pid):
-    """Whether backend `pid` waits for a lock that backend `holder_pid` holds."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT %s = ANY(pg_blocking_pids(%s))", [holder_pid, pid])
-        return cursor.fetchone()[0]
-
-
-# --- Guard 1: the product row locks (PostgreSQL) --------------------------------------------------
+# --- Guard 1: the variant row locks (PostgreSQL) --------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("options", [None, {"Size": ["S", "M"]}], ids=["simple", "with-options"])
 @pytest.mark.parametrize(
     ("change", "refusal"),
     [({"is_active": False}, InsufficientStock), ({"price": Decimal("12.00")}, CartChanged)],
     ids=["deactivated", "repriced"],
 )
-def test_a_checkout_waits_for_a_product_being_changed_and_sees_the_change(change, refusal):
+def test_a_checkout_waits_for_a_variant_being_changed_and_sees_the_change(change, refusal, options):
     # Only the row lock makes the checkout wait before it reads: without it, it reads the row as
     # it was before the change, the stock UPDATE (which checks stock alone) waits instead, and a
-    # deactivated product is sold, or one at its old price.
-    lamp = ProductFactory(name="Lamp", price=Decimal("10.00"), stock=5)
+    # deactivated variant is sold, or one at its old price.
+    if options:
+        lamp = product_with_options(name="Lamp", options=options, price=Decimal("10.00"), stock=5)
+        variant = lamp.variants.get(label="Size: M")
+    else:
+        lamp = ProductFactory(name="Lamp", price=Decimal("10.00"), stock=5)
+        variant = only_variant(lamp)
     user = UserFactory()
-    cart = fill_cart(user, [(lamp, 1)])
+    cart = fill_cart(user, [(variant, 1)])
     checkout = CheckoutThread(user, current_signature(cart))
     try:
-        with transaction.atomic():  # staff changing the product, not committed yet
-            Product.objects.filter(pk=lamp.pk).update(**change)
+        with transaction.atomic():  # staff changing the variant, not committed yet
+            ProductVariant.objects.filter(pk=variant.pk).update(**change)
             holder = backend_pid()
             checkout.start()
             pid = checkout.pids.get(timeout=10)
@@ -112,7 +74,7 @@ def test_a_checkout_waits_for_a_product_being_changed_and_sees_the_change(change
 
     assert isinstance(checkout.error, refusal), checkout.error or checkout.result
     assert not Order.objects.exists()
-    assert Product.objects.get(pk=lamp.pk).stock == 5
+    assert set(ProductVariant.objects.filter(product=lamp).values_list("stock", flat=True)) == {5}
     assert CartItem.objects.get(cart=cart).quantity == 1
 
 
@@ -121,22 +83,22 @@ def test_a_checkout_waits_for_a_product_being_changed_and_sees_the_change(change
 
 @pytest.fixture
 def stock_drops_when_sold(db):
-    """Install a trigger: writing an order line for `product` first sets its stock to `left`.
+    """Install a trigger: writing an order line for `variant` first sets its stock to `left`.
 
     It stands for a writer that gets in between the checks and the stock UPDATE, which the
     store's locks keep out today. It runs in the checkout's own transaction, so the rollback of
     a refused checkout undoes its write too.
     """
 
-    def install(product, left):
+    def install(variant, left):
         with connection.cursor() as cursor:
             cursor.execute(
                 """
                 CREATE FUNCTION test_stock_drops() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    IF NEW.product_id = TG_ARGV[0]::bigint THEN
-                        UPDATE catalog_product SET stock = TG_ARGV[1]::integer
-                        WHERE id = NEW.product_id;
+                    IF NEW.variant_id = TG_ARGV[0]::bigint THEN
+                        UPDATE catalog_productvariant SET stock = TG_ARGV[1]::integer
+                        WHERE id = NEW.variant_id;
                     END IF;
                     RETURN NEW;
                 END $$
@@ -144,7 +106,7 @@ def stock_drops_when_sold(db):
             )
             cursor.execute(
                 "CREATE TRIGGER test_stock_drops BEFORE INSERT ON orders_orderitem FOR EACH ROW "
-                f"EXECUTE FUNCTION test_stock_drops('{int(product.pk)}', '{int(left)}')"
+                f"EXECUTE FUNCTION test_stock_drops('{int(variant.pk)}', '{int(left)}')"
             )
 
     yield install
@@ -160,7 +122,7 @@ def test_stock_that_went_below_the_quantity_after_the_check_is_not_sold(stock_dr
     lamp = ProductFactory(name="Lamp", stock=5)
     user = UserFactory()
     cart = fill_cart(user, [(lamp, 3)])
-    stock_drops_when_sold(lamp, left=2)
+    stock_drops_when_sold(only_variant(lamp), left=2)
 
     with pytest.raises(InsufficientStock) as refused:
         check_out(user, cart)
@@ -170,26 +132,29 @@ def test_stock_that_went_below_the_quantity_after_the_check_is_not_sold(stock_dr
     assert not Order.objects.exists()
     assert not OrderItem.objects.exists()
     # Everything was rolled back, the trigger's write with it.
-    assert Product.objects.get(pk=lamp.pk).stock == 5
+    assert only_variant(lamp).stock == 5
     assert CartItem.objects.get(cart=cart).quantity == 3
 
 
 def test_one_short_line_stops_the_whole_order(stock_drops_when_sold):
-    # The row count is held to the number of lines, not to "some": the mug's stock was taken by
-    # the same UPDATE and is given back with everything else.
+    # The row count is held to the number of lines, not to "some": the mug's stock and the other
+    # shirt's were taken by the same UPDATE and are given back with everything else.
     lamp = ProductFactory(name="Lamp", stock=5)
     mug = ProductFactory(name="Mug", stock=5)
+    shirt = product_with_options(name="Shirt", options={"Size": ["S", "M"]}, stock=5)
+    small, medium = shirt.variants.order_by("position")
     user = UserFactory()
-    cart = fill_cart(user, [(lamp, 3), (mug, 1)])
-    stock_drops_when_sold(lamp, left=2)
+    cart = fill_cart(user, [(lamp, 3), (mug, 1), (small, 1), (medium, 4)])
+    stock_drops_when_sold(medium, left=3)
 
     with pytest.raises(InsufficientStock) as refused:
         check_out(user, cart)
 
-    assert refused.value.shortages == [Shortage("Lamp", requested=3, available=2)]
+    assert refused.value.shortages == [Shortage("Shirt (Size: M)", requested=4, available=3)]
     assert not Order.objects.exists()
-    assert dict(Product.objects.values_list("name", "stock")) == {"Lamp": 5, "Mug": 5}
-    assert sorted(CartItem.objects.filter(cart=cart).values_list("quantity", flat=True)) == [1, 3]
+    assert sorted(ProductVariant.objects.values_list("stock", flat=True)) == [5, 5, 5, 5]
+    quantities = CartItem.objects.filter(cart=cart).values_list("quantity", flat=True)
+    assert sorted(quantities) == [1, 1, 3, 4]
 
 
 # --- SQLite: the IMMEDIATE transaction mode -------------------------------------------------------

@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 
 from accounts.tests.factories import StaffFactory
-from catalog.models import Product
-from catalog.tests.factories import ProductFactory
+from catalog.models import ProductVariant
+from catalog.tests.factories import ProductFactory, only_variant, product_with_options
 from orders.exceptions import IllegalTransition
 from orders.models import Order, OrderStatus
 from orders.services import TRANSITIONS, order_transition
@@ -72,14 +72,14 @@ def test_every_legal_move_is_made_and_recorded(from_status, to):
 def test_every_illegal_move_is_refused_and_changes_nothing(from_status, to):
     product = ProductFactory(stock=10)
     order = order_in(from_status, product)
-    events, stock = order.events.count(), Product.objects.get(pk=product.pk).stock
+    events, stock = order.events.count(), only_variant(product).stock
 
     with pytest.raises(IllegalTransition):
         order_transition(order=order, to=to, source="test")
 
     assert Order.objects.get(pk=order.pk).status == from_status
     assert order.events.count() == events
-    assert Product.objects.get(pk=product.pk).stock == stock
+    assert only_variant(product).stock == stock
 
 
 def test_paid_records_when():
@@ -93,11 +93,24 @@ def test_paid_records_when():
 def test_cancel_and_failed_payment_give_the_stock_back(to):
     product = ProductFactory(stock=10)
     order = order_in(S.PENDING_PAYMENT, product, quantity=3)
-    assert Product.objects.get(pk=product.pk).stock == 7
+    assert only_variant(product).stock == 7
 
     order_transition(order=order, to=to, source="test")
 
-    assert Product.objects.get(pk=product.pk).stock == 10
+    assert only_variant(product).stock == 10
+
+
+@pytest.mark.parametrize("to", [S.CANCELLED, S.PAYMENT_FAILED])
+def test_the_stock_goes_back_to_the_variants_sold_and_no_others(to):
+    shirt = product_with_options(name="Shirt", options={"Size": ["S", "M", "L"]}, stock=10)
+    small, medium, _ = shirt.variants.order_by("position")
+    order = place_order([(small, 1), (medium, 4)])
+    assert [v.stock for v in shirt.variants.order_by("position")] == [9, 6, 10]
+    ProductVariant.objects.filter(pk=medium.pk).update(stock=2)  # sold elsewhere meanwhile
+
+    order_transition(order=order, to=to, source="test")
+
+    assert [v.stock for v in shirt.variants.order_by("position")] == [10, 6, 10]
 
 
 def test_stock_comes_back_exactly_once_when_cancelled_twice():
@@ -108,7 +121,7 @@ def test_stock_comes_back_exactly_once_when_cancelled_twice():
     with pytest.raises(IllegalTransition):
         order_transition(order=order, to=S.CANCELLED, source="customer")
 
-    assert Product.objects.get(pk=product.pk).stock == 10
+    assert only_variant(product).stock == 10
 
 
 def test_cancel_after_expiry_gives_nothing_back_twice():
@@ -121,7 +134,7 @@ def test_cancel_after_expiry_gives_nothing_back_twice():
     with pytest.raises(IllegalTransition):
         order_transition(order=order, to=S.PAYMENT_FAILED, source="webhook")
 
-    assert Product.objects.get(pk=product.pk).stock == 10
+    assert only_variant(product).stock == 10
 
 
 def test_a_stale_copy_of_the_order_cannot_move_it_twice():
@@ -133,7 +146,7 @@ def test_a_stale_copy_of_the_order_cannot_move_it_twice():
     with pytest.raises(IllegalTransition):
         order_transition(order=stale, to=S.CANCELLED, source="back office")
 
-    assert Product.objects.get(pk=product.pk).stock == 10
+    assert only_variant(product).stock == 10
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory, order_manager
-from catalog.models import Product
-from catalog.tests.factories import ProductFactory
+from catalog.tests.factories import ProductFactory, only_variant
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
 from orders.tests.factories import place_order
@@ -48,7 +47,7 @@ def test_release_cancels_stale_unpaid_orders_expiring_their_session_first(stripe
     assert Order.objects.get(pk=stale.pk).status == OrderStatus.CANCELLED
     assert Order.objects.get(pk=fresh.pk).status == OrderStatus.PENDING_PAYMENT
     assert Order.objects.get(pk=paid.pk).status == OrderStatus.PAID
-    assert Product.objects.get(pk=product.pk).stock == 10 - 1 - 2
+    assert only_variant(product).stock == 10 - 1 - 2
     session_id = Payment.objects.get(order=stale).session_id
     assert stripe_api.sessions[session_id]["status"] == "expired"
     assert f"Cancelled 1 unpaid order(s): {stale.number}" in out.getvalue()
@@ -90,7 +89,7 @@ def test_two_releases_at_once_give_stock_back_once(stripe_api):
 
     assert errors == []
     assert set(Order.objects.values_list("status", flat=True)) == {OrderStatus.CANCELLED}
-    assert Product.objects.get(pk=product.pk).stock == 20
+    assert only_variant(product).stock == 20
     for order in orders:
         assert order.events.filter(to_status="cancelled").count() == 1
 
@@ -237,7 +236,7 @@ def test_release_cancels_an_order_whose_payment_start_never_finished(stripe_api)
     call_command("release_unpaid_orders", "--older-than", "60", stdout=StringIO())
 
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
-    assert Product.objects.get(pk=product.pk).stock == 5
+    assert only_variant(product).stock == 5
     assert order.payments.get().status == PaymentStatus.EXPIRED
 
 
@@ -286,7 +285,7 @@ def test_release_carries_on_past_orders_it_cannot_release_and_exits_non_zero(slo
     assert Order.objects.get(pk=fine.pk).status == OrderStatus.CANCELLED
     for order in (garbled, stuck):
         assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING_PAYMENT
-    assert Product.objects.get(pk=product.pk).stock == 10 - 2
+    assert only_variant(product).stock == 10 - 2
     assert f"Cancelled 1 unpaid order(s): {fine.number}" in out.getvalue()
     assert f"Not released {garbled.number}: amount_total" in err.getvalue()
     assert f"Not released {stuck.number}: payment service:" in err.getvalue()
@@ -299,7 +298,7 @@ def test_release_carries_on_past_orders_it_cannot_release_and_exits_non_zero(slo
     slow_stripe.sessions[garbled_session]["amount_total"] = 1
     call_command("release_unpaid_orders", "--older-than", "60", stdout=StringIO())
     assert set(Order.objects.values_list("status", flat=True)) == {OrderStatus.CANCELLED}
-    assert Product.objects.get(pk=product.pk).stock == 10
+    assert only_variant(product).stock == 10
 
 
 @pytest.mark.django_db

@@ -10,8 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from catalog.models import Product
-from catalog.tests.factories import ProductFactory
+from catalog.tests.factories import ProductFactory, only_variant, product_with_options
 from orders.exceptions import PaymentInProgress
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
@@ -74,6 +73,23 @@ def test_paying_creates_a_session_from_the_order_snapshot(client, shopper, strip
     assert stripe_api.sessions[payment.session_id]["amount_total"] == 3400
 
 
+def test_a_variants_line_item_is_named_with_its_options(client, shopper, stripe_api):
+    shirt = product_with_options(
+        name="Shirt", options={"Size": ["S", "M"], "Colour": ["Red", "Blue"]}, price=Decimal("15")
+    )
+    blue_m = shirt.variants.get(label="Size: M / Colour: Blue")
+    order = place_order([(blue_m, 2), (ProductFactory(name="Mug"), 1)], user=shopper)
+
+    client.post(reverse("payments:start", args=[order.number]))
+
+    [call] = stripe_api.calls("POST", "/v1/checkout/sessions")
+    form = call["form"]
+    names = {form[f"line_items[{i}][price_data][product_data][name]"] for i in range(3)}
+    assert names == {"Shirt (Size: M / Colour: Blue)", "Mug", "Shipping"}
+    session = stripe_api.sessions[Payment.objects.get().session_id]
+    assert session["amount_total"] == 2 * 1500 + 1000 + 500
+
+
 def test_an_open_session_is_reused(client, shopper, stripe_api):
     order = place_order([(ProductFactory(), 1)], user=shopper)
     first = client.post(reverse("payments:start", args=[order.number]))
@@ -93,7 +109,7 @@ def test_an_api_error_keeps_the_order_pending_and_says_to_retry(client, shopper,
     assert "could not reach the payment service" in response.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING_PAYMENT
-    assert Product.objects.get(pk=product.pk).stock == 3
+    assert only_variant(product).stock == 3
     attempt = Payment.objects.get()
     assert (attempt.status, attempt.session_id) == (PaymentStatus.STARTING, None)
 
@@ -246,7 +262,7 @@ def test_an_order_cancelled_while_its_session_is_made_gets_no_session(stripe_api
     assert response.redirect_chain[-1][0] == order.get_absolute_url()
     assert "is cancelled" in response.content.decode()
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
-    assert Product.objects.get(pk=product.pk).stock == 5
+    assert only_variant(product).stock == 5
     [session] = stripe_api.sessions.values()
     assert session["status"] == "expired"  # expired at once, never handed out
     payment = Payment.objects.get()
@@ -277,7 +293,7 @@ def test_a_session_opened_while_an_order_is_cancelled_is_expired_before_the_canc
 
     assert f"Order {order.number} is cancelled" in response.content.decode()
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
-    assert Product.objects.get(pk=product.pk).stock == 5
+    assert only_variant(product).stock == 5
     assert len(stripe_api.sessions) == 2
     assert {s["status"] for s in stripe_api.sessions.values()} == {"expired"}
     assert set(Payment.objects.values_list("status", flat=True)) == {PaymentStatus.EXPIRED}

@@ -17,8 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from catalog.models import Product
-from catalog.tests.factories import ProductFactory
+from catalog.tests.factories import ProductFactory, only_variant
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
 from orders.tests.factories import place_order
@@ -48,7 +47,7 @@ def status(order):
 
 
 def stock(product):
-    return Product.objects.get(pk=product.pk).stock
+    return only_variant(product).stock
 
 
 def test_completed_and_paid_marks_the_order_paid(checkout, stripe_api, deliver):

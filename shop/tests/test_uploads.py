@@ -37,15 +37,26 @@ def manager():
 
 
 def product_form(**overrides):
+    """The product add page filled in: a simple product (its one variant) and a picture row."""
     return {
         "name": "Copper kettle",
         "slug": "copper-kettle",
-        "sku": "KET-1",
         "category": CategoryFactory().pk,
         "description": "Boils water.",
-        "price": "45.00",
-        "stock": "12",
         "is_active": "on",
+        "option_types-TOTAL_FORMS": "0",
+        "option_types-INITIAL_FORMS": "0",
+        "variants-TOTAL_FORMS": "1",
+        "variants-INITIAL_FORMS": "0",
+        "variants-0-sku": "KET-1",
+        "variants-0-price": "45.00",
+        "variants-0-stock": "12",
+        "variants-0-is_active": "on",
+        "variants-0-position": "0",
+        "pictures-TOTAL_FORMS": "1",
+        "pictures-INITIAL_FORMS": "0",
+        "pictures-0-alt": "",
+        "pictures-0-position": "0",
         **overrides,
     }
 
@@ -144,26 +155,40 @@ def test_a_file_part_is_refused_with_400_when_the_csrf_check_is_what_reads_the_f
 
 
 def test_the_product_admin_takes_a_picture_and_answers_413_past_its_limit(manager, tmp_path):
-    added = manager.post(reverse("admin:catalog_product_add"), product_form(image=image_upload()))
+    added = manager.post(
+        reverse("admin:catalog_product_add"), product_form(**{"pictures-0-image": image_upload()})
+    )
     product = Product.objects.get(slug="copper-kettle")
+    first = product.pictures.get()
     changed = manager.post(
         reverse("admin:catalog_product_change", args=[product.pk]),
         product_form(
-            slug="copper-kettle",
             category=product.category_id,
-            stock_seen="12",
-            image=image_upload("second.png"),
+            **{
+                "variants-INITIAL_FORMS": "1",
+                "variants-0-id": product.variants.get().pk,
+                "variants-0-stock_seen": "12",
+                "pictures-TOTAL_FORMS": "2",
+                "pictures-INITIAL_FORMS": "1",
+                "pictures-0-id": first.pk,
+                "pictures-0-alt": first.alt,
+                "pictures-1-image": image_upload("second.png"),
+                "pictures-1-position": "1",
+            },
         ),
     )
     too_large = manager.post(
         reverse("admin:catalog_product_add"),
-        product_form(slug="huge", sku="HUGE-1", image=noise_png(8 * MB)),
+        product_form(
+            slug="huge", **{"variants-0-sku": "HUGE-1", "pictures-0-image": noise_png(8 * MB)}
+        ),
     )
 
     assert added.status_code == 302
     assert changed.status_code == 302
-    product.refresh_from_db()
-    assert product.image.name.endswith("/second.png")
+    names = [picture.image.name for picture in product.pictures.all()]
+    assert names[0] == first.image.name
+    assert names[1].endswith("/second.png")
     assert too_large.status_code == 413
     assert "a picture of up to 5.0\xa0MB" in too_large.content.decode()
     assert not Product.objects.filter(slug="huge").exists()
