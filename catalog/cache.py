@@ -115,9 +115,12 @@ def not_shared(response):
     return response
 
 
-def cache_for_anonymous(*reads):
+def cache_for_anonymous(*reads, repeatable=()):
     """Cache the view's pages for anonymous visitors, keyed on their address without the query
-    string and the query parameters named in `reads`, the only ones the view may read."""
+    string and the query parameters named in `reads` or `repeatable`, the only ones the view may
+    read. A parameter in `repeatable` may be given several times (option=a&option=b): the key
+    holds its non-empty values sorted, so the same values in another order are the same page,
+    and the view must show them in an order of its own, not as given."""
 
     def decorator(view):
         @functools.wraps(view)
@@ -130,7 +133,10 @@ def cache_for_anonymous(*reads):
             # The host is part of the page (its canonical link), not a visitor's choice: only
             # the ALLOWED_HOSTS get this far.
             text = f"{request.scheme}://{request.get_host()}{request.path}"
-            query = urlencode(read_params(request, reads))
+            params = list(read_params(request, reads).items())
+            for name in repeatable:
+                params += [(name, value) for value in sorted(request.GET.getlist(name)) if value]
+            query = urlencode(params)
             if query:
                 text = f"{text}?{query}"
             if len(text) > MAX_KEY_TEXT:

@@ -12,8 +12,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from catalog.models import CatalogVersion, Product
-from catalog.tests.factories import ProductFactory
+from catalog.cache import catalog_changed
+from catalog.models import CatalogVersion, Product, ProductVariant
+from catalog.services import product_prices_refresh, variant_save
+from catalog.tests.factories import ProductFactory, only_variant, product_with_options
 from orders.tests.factories import place_order
 
 pytestmark = pytest.mark.django_db
@@ -51,9 +53,13 @@ def test_a_price_change_reaches_the_product_page_at_once(
     product = ProductFactory(slug="lamp", price=Decimal("10.00"))
     assert "$10.00" in client.get("/products/lamp/").content.decode()
 
-    product.price = Decimal("12.50")
+    variant = only_variant(product)
+    variant.price = Decimal("12.50")
     with django_capture_on_commit_callbacks(execute=True):
-        product.save()
+        # As the back office saves a product's variants.
+        variant_save(variant=variant, changed_fields=["price"])
+        product_prices_refresh(product=product)
+        catalog_changed()
 
     html = Client().get("/products/lamp/").content.decode()
     assert "$12.50" in html
@@ -68,7 +74,10 @@ def test_a_change_made_by_another_process_reaches_the_page_within_the_version_me
     assert "$10.00" in Client().get("/products/lamp/").content.decode()  # from this process
 
     # Another worker changes the price: the row and the version, nothing in this process.
-    Product.objects.filter(pk=product.pk).update(price=Decimal("12.50"))
+    ProductVariant.objects.filter(product=product).update(price=Decimal("12.50"))
+    Product.objects.filter(pk=product.pk).update(
+        price_min=Decimal("12.50"), price_max=Decimal("12.50")
+    )
     CatalogVersion.objects.update(value=F("value") + 1)
     assert "$10.00" in Client().get("/products/lamp/").content.decode()  # within the second
     page_cache._memo["until"] = 0.0  # the version memo's second has passed
@@ -257,3 +266,92 @@ def test_a_page_cached_from_a_url_with_made_up_parameters_carries_none_of_them()
         assert count == 0  # the page cached from the other visitor's URL
         assert "SOMEONE-ELSES" not in html
         assert f'name="next" value="{back_to}"' in html
+
+
+# Filters: option values may be given in any order; every other form is shown, not stored.
+
+
+def clothing():
+    product_with_options(
+        name="Tee", slug="tee", options={"Size": ["S", "M"], "Colour": ["Red", "Blue"]}
+    )
+    product_with_options(name="Cap", slug="cap", options={"Size": ["L"], "Colour": ["Blue"]})
+
+
+def test_the_same_filters_in_another_order_are_the_same_cached_page():
+    clothing()
+    first = "/products/?option=Size:M&in_stock=1&option=Colour:Blue"
+    again = "/products/?option=Colour:Blue&in_stock=1&option=Size:M&utm_source=mail"
+    count, html = queries(Client(), first)
+    assert count > 0
+    assert stored_pages() == 1
+
+    count, html_again = queries(Client(), again)
+
+    assert count == 0
+    assert html_again == html
+    assert 'class="product-card__name">Tee<' in html
+    assert 'class="product-card__name">Cap<' not in html
+
+
+def test_a_page_filtered_one_way_is_never_served_for_another():
+    clothing()
+    small = Client().get("/products/?option=Size:S").content.decode()
+    large = Client().get("/products/?option=Size:L").content.decode()
+    assert 'class="product-card__name">Tee<' in small
+    assert 'class="product-card__name">Cap<' not in small
+    assert 'class="product-card__name">Cap<' in large
+    assert 'class="product-card__name">Tee<' not in large
+    for query in ["in_stock=1", "min_price=5", "max_price=100"]:
+        assert Client().get(f"/products/?{query}").status_code == 200
+    assert stored_pages() == 5
+
+
+def test_a_canonical_filtered_page_is_stored_and_so_is_every_page_its_links_lead_to():
+    clothing()
+    path = (
+        "/products/?q=tee&sort=name&min_price=5&max_price=100.5&in_stock=1"
+        "&option=Colour:Blue&option=Size:M"
+    )
+    html = Client().get(path).content.decode()
+    assert stored_pages() == 1
+    removals = re.findall(r'class="active-filters__remove" href="([^"]+)"', html)
+    clear = re.findall(r'href="([^"]+)">Clear all filters<', html)
+    assert len(removals) == 5
+    assert len(clear) == 1
+
+    for number, href in enumerate([*removals, *clear], start=2):
+        assert Client().get(href.replace("&amp;", "&")).status_code == 200
+        assert stored_pages() == number
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "option=size:m",  # not as the catalogue spells it
+        "option=Size:%20M",
+        "option=Size:M&option=Size:M",
+        "option=Size:M&option=size:M",
+        "option=Size:XL",  # no such value
+        "option=Fabric:Wool",  # no such option
+        "option=Size",
+        "option=Size:M&option=:",
+        "min_price=10.00",
+        "min_price=1e1",
+        "min_price=-0",
+        "min_price=abc",
+        "max_price=10.001",
+        "min_price=50&max_price=10",  # upside down: turned round
+        "in_stock=yes",
+        "in_stock=1&in_stock=1",
+        "min_price=5&min_price=6",
+        "&".join(f"option=Size:V{n}" for n in range(12)),
+    ],
+)
+def test_a_filtered_page_from_values_not_in_their_canonical_form_is_shown_not_stored(query):
+    clothing()
+
+    response = Client().get(f"/products/?{query}")
+
+    assert response.status_code == 200
+    assert stored_pages() == 0
