@@ -316,7 +316,12 @@ MAX_IMAGE_UPLOAD_BYTES = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # The only views (URL names) that take files; a file part sent anywhere else is refused with 400
 # before it is stored.
-UPLOAD_VIEWS = ("admin:catalog_product_add", "admin:catalog_product_change")
+UPLOAD_VIEWS = (
+    "admin:catalog_product_add",
+    "admin:catalog_product_change",
+    # The product CSV import: at most 5 MB (catalog.csv_io.MAX_UPLOAD_BYTES), said by its form.
+    "admin:catalog_product_import",
+)
 FILE_UPLOAD_HANDLERS = [
     "shop.uploads.FilesOnlyWhereExpectedHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
