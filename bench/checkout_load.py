@@ -46,7 +46,8 @@ def main(base, buyers_file, concurrency):
                 status = type(error).__name__
             finished = time.perf_counter()
             with lock:
-                outcome = {302: "ordered", 409: "not enough stock"}.get(status, str(status))
+                # 307: placed, the browser goes on to start payment (a POST).
+                outcome = {307: "ordered", 409: "not enough stock"}.get(status, str(status))
                 outcomes[outcome] += 1
                 latencies.append(finished - started)
                 if outcome == "ordered":
