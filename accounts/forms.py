@@ -1,5 +1,7 @@
 """Forms shoppers and staff fill in about their accounts."""
 
+import copy
+
 from django import forms
 from django.contrib.auth.forms import (
     AdminUserCreationForm,
@@ -10,7 +12,8 @@ from django.contrib.auth.forms import (
 )
 from django.template import loader
 
-from accounts.models import User, normalize_email
+from accounts.models import Address, User, normalize_email
+from orders.forms import CheckoutForm, checkout_formfield
 from shop.emails import email_queue
 
 DUPLICATE_EMAIL = (
@@ -62,6 +65,38 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ("full_name",)
         widgets = {"full_name": forms.TextInput(attrs={"autocomplete": "name"})}
+
+
+class AddressForm(forms.ModelForm):
+    """An address of the address book: the checkout's fields, validation and autofill hints."""
+
+    # The checkout's own phone field (its format check and help), so a saved address always
+    # passes the checkout form it fills in.
+    phone = copy.deepcopy(CheckoutForm.base_fields["phone"])
+    is_default = forms.BooleanField(
+        required=False,
+        label="Make this my default address",
+        help_text="Checkout starts with your default address filled in.",
+    )
+
+    class Meta:
+        model = Address
+        fields = ("label", *Address.SHIPPING_FIELDS)
+        formfield_callback = checkout_formfield
+        widgets = CheckoutForm.Meta.widgets
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].widget.attrs["autocomplete"] = "country"
+        if self.instance.is_default:
+            # Already the default; another address takes over by being made the default.
+            del self.fields["is_default"]
+
+    def address_data(self):
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+    def make_default(self):
+        return self.cleaned_data.get("is_default", False)
 
 
 class StaffUserCreationForm(EmailUniqueMixin, AdminUserCreationForm):

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_countries.fields import CountryField
 
 
 def normalize_email(email):
@@ -87,3 +88,57 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Address(models.Model):
+    """An address in a signed-in shopper's address book, chosen at checkout."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
+    label = models.CharField(
+        max_length=50, blank=True, help_text='Your own name for it, e.g. "Home" or "Office".'
+    )
+    full_name = models.CharField(max_length=150)
+    address_line1 = models.CharField("address line 1", max_length=200)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    postal_code = models.CharField(max_length=20)
+    region = models.CharField("state / region", max_length=100, blank=True)
+    country = CountryField()
+    phone = models.CharField(max_length=32, blank=True)
+    is_default = models.BooleanField("default address", default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    # The fields an order's shipping address has (orders.models.Order.SHIPPING_FIELDS).
+    SHIPPING_FIELDS = (
+        "full_name",
+        "address_line1",
+        "address_line2",
+        "city",
+        "postal_code",
+        "region",
+        "country",
+        "phone",
+    )
+
+    class Meta:
+        ordering = ["-is_default", "-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(is_default=True),
+                name="accounts_address_one_default",
+            ),
+        ]
+
+    def __str__(self):
+        return self.label or f"{self.full_name}, {self.address_line1}, {self.city}"
+
+    def as_shipping(self):
+        return {field: getattr(self, field) for field in self.SHIPPING_FIELDS}
+
+    @property
+    def lines(self):
+        lines = [self.full_name, self.address_line1, self.address_line2]
+        lines.append(" ".join(part for part in (self.postal_code, self.city) if part))
+        lines += [self.region, self.country.name]
+        return [line for line in lines if line]

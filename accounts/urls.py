@@ -1,4 +1,4 @@
-"""Account URLs: Django's auth views with the store's templates, plus registration."""
+"""Account URLs: Django's auth views with the store's templates, registration, address book."""
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -12,6 +12,15 @@ app_name = "accounts"
 
 urlpatterns = [
     path("", views.AccountView.as_view(), name="account"),
+    path("addresses/", views.AddressListView.as_view(), name="address_list"),
+    path("addresses/add/", views.address_add_view, name="address_add"),
+    path("addresses/<int:pk>/edit/", views.address_edit_view, name="address_edit"),
+    path("addresses/<int:pk>/delete/", views.address_delete_view, name="address_delete"),
+    path(
+        "addresses/<int:pk>/default/",
+        views.address_make_default_view,
+        name="address_make_default",
+    ),
     path("register/", limit("register")(views.register), name="register"),
     path(
         "login/",
