@@ -56,6 +56,21 @@ class QuantityForm(forms.Form):
     quantity = _quantity_field(0)
 
 
+class VoucherForm(forms.Form):
+    """A discount code as typed: any letter case, checked against the codes by pricing."""
+
+    code = forms.CharField(
+        label="Discount code",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+        error_messages={
+            "required": "Enter a discount code.",
+            "max_length": "A discount code has at most 40 characters.",
+            "null_characters_not_allowed": "Enter a discount code of letters and digits.",
+        },
+    )
+
+
 def form_error_text(form):
     """The form's errors as sentences for a message above the cart."""
     return " ".join(error for errors in form.errors.values() for error in errors)

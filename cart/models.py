@@ -7,11 +7,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from cart.shipping import shipping_cost
-
 
 @dataclass(frozen=True)
 class CartContents:
+    """A cart's lines at today's prices. What they cost with delivery, tax and a discount code
+    is pricing.services.price's to say (the cart page estimates it, checkout fixes it)."""
+
     lines: list
 
     @property
@@ -21,14 +22,6 @@ class CartContents:
     @property
     def subtotal(self):
         return sum((line.line_total for line in self.lines), Decimal("0.00"))
-
-    @property
-    def shipping(self):
-        return shipping_cost(self.subtotal)
-
-    @property
-    def total(self):
-        return self.subtotal + self.shipping
 
     @property
     def problems(self):
@@ -49,6 +42,8 @@ class Cart(models.Model):
         related_name="cart",
     )
     session_key = models.CharField(max_length=40, null=True, blank=True, unique=True)
+    # The discount code the shopper entered, checked again each time the cart is priced.
+    voucher_code = models.CharField(max_length=40, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -153,8 +153,23 @@ def cart_merge(*, guest_cart, user):
             notes.append(
                 f"Only {change.quantity} of {variant_name(variant)} could be kept in your cart."
             )
+    if guest_cart.voucher_code and not cart.voucher_code:
+        cart_voucher_set(cart=cart, code=guest_cart.voucher_code)
     guest_cart.delete()
     return notes
+
+
+def cart_voucher_set(*, cart, code: str) -> None:
+    """Keep the discount code on the cart; it is checked again whenever the cart is priced."""
+    Cart.objects.filter(pk=cart.pk).update(voucher_code=code)
+    cart.voucher_code = code
+
+
+def cart_voucher_clear(*, request) -> None:
+    """Take the discount code off the shopper's cart, if there is one."""
+    cart = cart_get(request=request)
+    if cart is not None and cart.voucher_code:
+        cart_voucher_set(cart=cart, code="")
 
 
 @transaction.atomic

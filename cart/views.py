@@ -7,13 +7,23 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_countries import countries
 
 from cart.exceptions import CartError, NoSuchChoice, variant_name
-from cart.forms import AddToCartForm, QuantityForm, form_error_text
+from cart.forms import AddToCartForm, QuantityForm, VoucherForm, form_error_text
 from cart.models import Cart, CartItem
-from cart.services import cart_add_item, cart_get, cart_remove_item, cart_set_quantity
+from cart.services import (
+    cart_add_item,
+    cart_get,
+    cart_remove_item,
+    cart_set_quantity,
+    cart_voucher_set,
+)
 from catalog.models import OptionValue, Product
 from catalog.services import NotThisProduct, variant_choose
+from catalog.templatetags.money import money
+from pricing.models import ShippingMethod, VoucherKind
+from pricing.services import VoucherError, price, price_lines, voucher_check, voucher_find
 from shop.ratelimits import limit
 
 
@@ -27,23 +37,44 @@ def _back(request):
     return reverse("cart:detail")
 
 
-def _render_cart(request, cart, status=200):
-    contents = cart.contents() if cart else Cart.empty_contents()
-    return render(
-        request,
-        "cart/cart.html",
-        {
-            "contents": contents,
-            "cart_count": contents.count,
-            "free_shipping_threshold": settings.FREE_SHIPPING_THRESHOLD,
-        },
-        status=status,
+def _email(request):
+    """Whose "one use per customer" a code is checked against here: a guest's email is only
+    known at checkout, which checks it again."""
+    return request.user.email if request.user.is_authenticated else ""
+
+
+def _estimate(request, cart, contents):
+    """The cart priced for delivery to the store's own country by its cheapest method, with
+    the shopper's discount code if it can be used: the address is only known at checkout."""
+    country = settings.STORE_COUNTRY
+    return price(
+        contents.lines,
+        country=country,
+        method=ShippingMethod.objects.for_country(country).first(),
+        code=cart.voucher_code if cart else "",
+        email=_email(request),
     )
 
 
-def _refuse(request, form):
+def _render_cart(request, cart, status=200):
+    contents = cart.contents() if cart else Cart.empty_contents()
+    context = {"contents": contents, "cart_count": contents.count, "voucher_form": VoucherForm()}
+    if contents.lines:
+        priced = _estimate(request, cart, contents)
+        context.update(
+            priced=priced,
+            breakdown=priced.breakdown,
+            rows=list(zip(contents.lines, priced.breakdown.lines, strict=True)),
+            # A code entered earlier that can no longer be used (expired meanwhile, say).
+            stored_code=cart.voucher_code,
+            estimate_country=countries.name(settings.STORE_COUNTRY),
+        )
+    return render(request, "cart/cart.html", context, status=status)
+
+
+def _refuse(request, reason):
     """Bad input: the cart page again, with what was wrong, as a 400."""
-    messages.error(request, form_error_text(form))
+    messages.error(request, reason)
     return _render_cart(request, cart_get(request=request), status=400)
 
 
@@ -57,7 +88,7 @@ def detail(request):
 def add(request):
     form = AddToCartForm(request.POST)
     if not form.is_valid():
-        return _refuse(request, form)
+        return _refuse(request, form_error_text(form))
     product = get_object_or_404(Product.objects.available(), pk=form.cleaned_data["product"])
     try:
         variant = variant_choose(
@@ -67,7 +98,7 @@ def add(request):
         )
     except NotThisProduct as exc:
         form.add_error(None, str(exc))
-        return _refuse(request, form)
+        return _refuse(request, form_error_text(form))
     try:
         if variant is None:
             raise NoSuchChoice(product, option_label(product, form.cleaned_data["options"]))
@@ -109,7 +140,7 @@ def update(request, variant_id):
     cart, item = _own_item(request, variant_id)
     form = QuantityForm(request.POST)
     if not form.is_valid():
-        return _refuse(request, form)
+        return _refuse(request, form_error_text(form))
     wanted = form.cleaned_data["quantity"]
     name = variant_name(item.variant)
     try:
@@ -133,6 +164,61 @@ def remove(request, variant_id):
     cart_remove_item(cart=cart, item=item)
     messages.success(request, f"Removed {variant_name(item.variant)} from your cart.")
     return redirect("cart:detail")
+
+
+@require_POST
+@limit("cart", key="user_or_ip")
+def voucher_apply(request):
+    form = VoucherForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, form_error_text(form))
+    cart = cart_get(request=request)
+    contents = cart.contents() if cart else Cart.empty_contents()
+    if not contents.lines:
+        return _refuse(request, "Add something to your cart before entering a discount code.")
+    try:
+        voucher = voucher_find(form.cleaned_data["code"])
+        voucher_check(voucher, price_lines(contents.lines), email=_email(request))
+    except VoucherError as exc:
+        return _refuse(request, str(exc))
+    if cart.voucher_code == voucher.code:
+        messages.info(request, f"{voucher.code} is already applied.")
+    else:
+        cart_voucher_set(cart=cart, code=voucher.code)
+        messages.success(request, f"{voucher.code} applied: {voucher_offer(voucher)}.")
+    return redirect("cart:detail")
+
+
+@require_POST
+@limit("cart", key="user_or_ip")
+def voucher_remove(request):
+    cart = cart_get(request=request)
+    if cart is not None and cart.voucher_code:
+        code = cart.voucher_code
+        cart_voucher_set(cart=cart, code="")
+        messages.success(request, f"Removed the discount code {code}.")
+    return redirect("cart:detail")
+
+
+def voucher_offer(voucher):
+    """What a code does, in the shopper's words: "10% off selected items when they come to
+    $50.00 or more"."""
+    limited = voucher.products.exists() or voucher.categories.exists()
+    if voucher.kind == VoucherKind.FREE_SHIPPING:
+        offer = "free shipping" + (" with selected items" if limited else "")
+    else:
+        amount = (
+            f"{format(voucher.value.normalize(), 'f')}%"
+            if voucher.kind == VoucherKind.PERCENTAGE
+            else money(voucher.value)
+        )
+        offer = f"{amount} off" + (" selected items" if limited else "")
+    if voucher.min_subtotal is not None:
+        minimum = money(voucher.min_subtotal)
+        offer += (
+            f" when they come to {minimum} or more" if limited else f" on orders from {minimum}"
+        )
+    return offer
 
 
 def option_label(product, options):

@@ -1,4 +1,5 @@
-"""A demonstration catalogue: categories, products and pictures, the same for the same seed."""
+"""A demonstration store: categories, products and pictures (the same for the same seed), and
+delivery, tax and a discount code to check out with."""
 
 import io
 import random
@@ -28,7 +29,8 @@ from catalog.models import (
     VariantOption,
 )
 from catalog.services import combination_key
-from shop.money import fits_currency
+from pricing.models import ShippingMethod, ShippingZone, TaxRate, Voucher, VoucherKind
+from shop.money import fits_currency, minor_unit_exponent
 
 CATEGORIES = {
     "Kitchen": ("#c8553d", ["Mug", "Teapot", "Chopping Board", "Knife", "Colander", "Whisk"]),
@@ -53,6 +55,26 @@ DESCRIPTIONS = [
     "Light enough to carry, tough enough for daily use.",
 ]
 BATCH_SIZE = 1000
+
+
+# Delivery at home: (name, price, free from, estimate), in a currency with cents; a currency
+# without them (yen) gets a hundred times as many whole units.
+DOMESTIC_METHODS = [
+    ("Standard", Decimal("5.00"), Decimal("50.00"), "3-5 working days"),
+    ("Express", Decimal("15.00"), None, "1-2 working days"),
+]
+# (country, name, rate %) beside the store country's HOME_TAX, which an entry here replaces.
+DEMO_TAX_RATES = [("GB", "VAT", Decimal("20.000"))]
+HOME_TAX = ("Sales tax", Decimal("8.000"))
+WELCOME_CODE = "WELCOME10"
+
+
+@dataclass(frozen=True)
+class DemoPricingResult:
+    zones_created: int
+    methods_created: int
+    tax_rates_created: int
+    vouchers_created: int
 
 
 @dataclass(frozen=True)
@@ -228,6 +250,64 @@ def demo_catalog_seed(*, products, seed=0, progress=None):
         categories_created=categories_created,
         products_created=created_total,
         seconds=time.perf_counter() - started,
+    )
+
+
+def _demo_amount(amount):
+    """A demo amount in the store's currency: as written, or a hundred times as many whole
+    units in a currency without cents (yen)."""
+    if amount is None or minor_unit_exponent(settings.STORE_CURRENCY):
+        return amount
+    return (amount * 100).quantize(Decimal(1))
+
+
+@transaction.atomic
+def demo_pricing_seed():
+    """Delivery at home (STORE_COUNTRY), tax rates and a welcome code; a rerun adds only what is
+    missing and changes nothing staff edited.
+
+    The "Worldwide" zone (rest of the world) that migration pricing/0002 made is left as it is.
+    """
+    home = settings.STORE_COUNTRY
+    zone = ShippingZone.objects.filter(name="Domestic").first()
+    listed = ShippingZone.objects.filter(countries__contains=home).exists()
+    zones_created = zone is None and not listed
+    if zones_created:  # not when staff have put the store's country in a zone of their own
+        zone = ShippingZone.objects.create(name="Domestic", countries=[home])
+    methods_created = 0
+    for name, price, free_from, estimate in DOMESTIC_METHODS if zone else []:
+        _, created = ShippingMethod.objects.get_or_create(
+            zone=zone,
+            name=name,
+            defaults={
+                "price": _demo_amount(price),
+                "free_from": _demo_amount(free_from),
+                "delivery_estimate": estimate,
+            },
+        )
+        methods_created += created
+    rates = {home: HOME_TAX}
+    rates.update({country: (name, rate) for country, name, rate in DEMO_TAX_RATES})
+    tax_rates_created = 0
+    for country, (name, rate) in rates.items():
+        _, created = TaxRate.objects.get_or_create(
+            country=country, region="", defaults={"name": name, "rate": rate}
+        )
+        tax_rates_created += created
+    _, vouchers_created = Voucher.objects.get_or_create(
+        code=WELCOME_CODE,
+        defaults={
+            "description": "10% off, once per customer",
+            "kind": VoucherKind.PERCENTAGE,
+            "value": Decimal("10"),
+            "once_per_customer": True,
+        },
+    )
+    return DemoPricingResult(
+        zones_created=int(zones_created),
+        methods_created=methods_created,
+        tax_rates_created=tax_rates_created,
+        vouchers_created=int(vouchers_created),
     )
 
 

@@ -9,16 +9,18 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.views import defaults
+from playwright.sync_api import expect
 
 from accounts.models import User
 from catalog.models import Product
 from catalog.tests.factories import only_variant
 from e2e.conftest import VNU_JAR, axe_violations, log_in
-from e2e.pages import SHOPPER_EMAIL, build_store
+from e2e.pages import GUEST_EMAIL, SHOPPER_EMAIL, VOUCHER_CODE, build_store
 from orders.tests.factories import ADDRESS
+from pricing.models import ShippingMethod
 
 ERROR_PAGES = ("400", "403", "403_csrf", "413", "429", "500")
 
@@ -53,13 +55,15 @@ def audit_page(browser):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_every_shopper_page_has_no_serious_accessibility_violations(audit_page, live_server):
+def test_every_shopper_page_has_no_serious_accessibility_violations(
+    audit_page, browser, live_server
+):
     page = audit_page
     anonymous, shopper_pages = build_store()
     found = {}
 
-    def audit(name):
-        violations = axe_violations(page)
+    def audit(name, on=None):
+        violations = axe_violations(on or page)
         if violations:
             found[name] = describe(violations)
 
@@ -78,20 +82,62 @@ def test_every_shopper_page_has_no_serious_accessibility_violations(audit_page, 
     page.eval_on_selector("form.form-narrow", "f => f.noValidate = true")
     page.get_by_role("button", name="Create account").click()
     audit("register-with-errors")
+    page.goto(live_server.url + reverse("orders:lookup"))
+    page.eval_on_selector("form.form-narrow", "f => f.noValidate = true")
+    page.get_by_role("button", name="Email me a link").click()
+    audit("order-lookup-with-errors")
+
+    # A guest, in a browser of their own: a cart with the discount code, then checkout.
+    guest_context = browser.new_context(bypass_csp=True)
+    guest = guest_context.new_page()
+    lantern = Product.objects.get(slug="brass-lantern")
+    guest.goto(live_server.url + lantern.get_absolute_url())
+    guest.get_by_role("button", name="Add to cart").click()
+    guest.goto(f"{live_server.url}/cart/")
+    guest.get_by_label("Discount code").fill(VOUCHER_CODE)
+    guest.get_by_role("button", name="Apply").click()
+    expect(
+        guest.get_by_role("row", name=re.compile(rf"^Discount \({VOUCHER_CODE}\)"))
+    ).to_be_visible()
+    audit("cart-with-discount", guest)
+    guest.get_by_role("link", name="Check out").click()
+    expect(guest.get_by_label("Email")).to_be_visible()
+    audit("checkout-guest", guest)
+    guest.get_by_label("Email").fill(GUEST_EMAIL)
+    guest.get_by_label("Address line 1").fill(ADDRESS["address_line1"])
+    guest.get_by_label("City").fill(ADDRESS["city"])
+    guest.get_by_label("Postal code").fill(ADDRESS["postal_code"])
+    guest.get_by_label("Country").select_option(label="United Kingdom")
+    guest.get_by_role("button", name="Update totals").click()
+    expect(guest.get_by_role("radio", name=re.compile(r"^Express"))).to_be_visible()
+    audit("checkout-guest-updated", guest)
+    guest.get_by_label("City").fill("")
+    guest.get_by_role("button", name="Place order").click()
+    expect(guest.locator(".field--error")).not_to_have_count(0)
+    audit("checkout-guest-with-errors", guest)
+    guest_context.close()
 
     log_in(page, live_server, SHOPPER_EMAIL)
     for name, path in shopper_pages:
         page.goto(live_server.url + path)
         audit(name)
+    page.goto(f"{live_server.url}/accounts/addresses/add/")
+    page.eval_on_selector("form.form-narrow", "f => f.noValidate = true")
+    page.get_by_role("button", name="Save address").click()
+    audit("address-add-with-errors")
     # Checkout opens once the marked line is lowered.
     page.goto(f"{live_server.url}/cart/")
     page.get_by_label("Quantity of Last Teapot").fill("1")
     page.get_by_role("button", name=re.compile(r"Update\W+Last Teapot")).click()
     page.goto(f"{live_server.url}/checkout/")
-    audit("checkout")
+    # The shopper's default saved address is chosen: "Deliver to" offers the book.
+    expect(page.get_by_role("group", name=re.compile(r"^Deliver to"))).to_be_visible()
+    audit("checkout-saved-addresses")
     page.eval_on_selector("form[novalidate]", "f => f.noValidate = true")
+    page.get_by_role("radio", name="A new address (below)").check()
     page.get_by_label("City").fill("")
     page.get_by_role("button", name="Place order").click()
+    expect(page.locator(".field--error")).not_to_have_count(0)
     audit("checkout-with-errors")
 
     assert found == {}, "\n\n".join(f"{name}:\n{text}" for name, text in found.items())
@@ -119,13 +165,42 @@ def test_every_shopper_page_is_valid_html(client, tmp_path, settings):
         path.write_text(html)
         files[str(path)] = f"error-{name}"
 
-    client.force_login(User.objects.get(email=SHOPPER_EMAIL))
+    lookup = reverse("orders:lookup")
+    save("order-lookup-with-errors", client.post(lookup, {"number": "?", "email": "x"}), (400,))
+
+    # A guest, with a client of their own: a cart with the discount code, then checkout.
+    guest = Client()
+    lantern = Product.objects.get(slug="brass-lantern")
+    assert guest.post("/cart/add/", {"product": lantern.pk, "quantity": 1}).status_code == 302
+    assert guest.post(reverse("cart:voucher_apply"), {"code": VOUCHER_CODE}).status_code == 302
+    cart = guest.get("/cart/")
+    assert f"Discount ({VOUCHER_CODE})" in cart.content.decode()
+    save("cart-with-discount", cart)
+    save("checkout-guest", guest.get("/checkout/"))
+    express = ShippingMethod.objects.get(name="Express")
+    guest_data = {**ADDRESS, "email": GUEST_EMAIL, "voucher_code": VOUCHER_CODE}
+    updated = guest.post(
+        "/checkout/", {**guest_data, "shipping_method": express.pk, "action": "update"}
+    )
+    assert "Shipping (Express)" in updated.content.decode()
+    save("checkout-guest-updated", updated)
+    checkout = guest.post("/checkout/", {**guest_data, "city": "", "action": "place"})
+    save("checkout-guest-with-errors", checkout, expected=(400,))
+
+    shopper = User.objects.get(email=SHOPPER_EMAIL)
+    client.force_login(shopper)
     for name, path in shopper_pages:
         save(name, client.get(path))
+    add_address = client.post(reverse("accounts:address_add"), {"city": ""})
+    save("address-add-with-errors", add_address, expected=(400,))
     short = Product.objects.get(slug="last-teapot")
     client.post(reverse("cart:update", args=[only_variant(short).pk]), {"quantity": 1})
-    save("checkout", client.get("/checkout/"))
-    checkout = client.post("/checkout/", {**ADDRESS, "city": ""})
+    checkout = client.get("/checkout/")
+    assert 'name="address"' in checkout.content.decode()  # the saved addresses are offered
+    save("checkout-saved-addresses", checkout)
+    checkout = client.post(
+        "/checkout/", {**ADDRESS, "address": "new", "city": "", "action": "place"}
+    )
     save("checkout-with-errors", checkout, expected=(400,))
 
     result = subprocess.run(
@@ -142,7 +217,7 @@ def test_every_shopper_page_is_valid_html(client, tmp_path, settings):
     )
     assert messages == [], report
     assert result.returncode == 0
-    assert len(files) >= 30
+    assert len(files) >= 50
 
 
 def test_the_audit_tools_report_what_they_should(audit_page, tmp_path):

@@ -20,6 +20,9 @@ class OrderItemInline(admin.TabularInline):
         "unit_price",
         "quantity",
         "line_total",
+        "discount",
+        "tax_rate",
+        "tax",
         "variant",
     )
     readonly_fields = fields
@@ -73,8 +76,13 @@ def _transition_action(to, description):
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ("number", "email", "status", "total", "currency", "created", "paid_at")
-    list_filter = ("status", ("created", admin.DateFieldListFilter))
-    search_fields = ("=number", "email", "user__email", "full_name")
+    list_filter = (
+        "status",
+        ("created", admin.DateFieldListFilter),
+        ("user", admin.EmptyFieldListFilter),
+        "shipping_method_name",
+    )
+    search_fields = ("=number", "email", "user__email", "full_name", "=voucher_code")
     date_hierarchy = "created"
     list_select_related = ("user",)
     inlines = [OrderItemInline, OrderEventInline]
@@ -85,7 +93,27 @@ class OrderAdmin(admin.ModelAdmin):
     ]
     fieldsets = (
         (None, {"fields": ("number", "status", "user", "email", "created", "paid_at")}),
-        ("Amounts", {"fields": ("currency", "subtotal", "shipping", "total")}),
+        (
+            "Amounts",
+            {
+                "fields": (
+                    "currency",
+                    "subtotal",
+                    "voucher_code",
+                    "discount",
+                    "shipping_method_name",
+                    "shipping",
+                    "prices_include_tax",
+                    "tax_name",
+                    "tax_rate",
+                    "shipping_tax_rate",
+                    "tax",
+                    "shipping_tax",
+                    "total",
+                )
+            },
+        ),
+        ("Note from the customer", {"fields": ("note",)}),
         ("Shipping", {"fields": Order.SHIPPING_FIELDS}),
     )
 

@@ -17,9 +17,17 @@ class EmptyCart(OrderError):
 class CartChanged(OrderError):
     def __init__(self):
         super().__init__(
-            "Your cart or its prices changed since you opened checkout. "
+            "Your cart, its prices or its total changed since the page was shown. "
             "Check the summary and place the order again."
         )
+
+
+class CheckoutRefused(OrderError):
+    """A delivery or discount code that cannot be used (pricing's ShippingError, VoucherError)."""
+
+    def __init__(self, reason, *, field):
+        super().__init__(str(reason))
+        self.field = field  # the form field it is about: "shipping_method" or "voucher_code"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
+from catalog.templatetags.money import money
 from orders.models import Order
 from orders.widgets import CountrySelect
 
@@ -23,7 +24,56 @@ def checkout_formfield(field, **kwargs):
     return field.formfield(**kwargs)
 
 
+NEW_ADDRESS = "new"
+
+
+def method_label(method):
+    """ "Standard · $5.00 · 3-5 working days" (free from a threshold: said so)."""
+    parts = [method.name, money(method.price) if method.price else "Free"]
+    if method.free_from is not None and method.price:
+        parts.append(f"free from {money(method.free_from)}")
+    if method.delivery_estimate:
+        parts.append(method.delivery_estimate)
+    return " · ".join(parts)
+
+
 class CheckoutForm(forms.ModelForm):
+    """Who buys, where it goes, how, with which code, and the page's token and fingerprint.
+
+    `user`: the signed-in shopper (None: a guest, who gives an email address). `addresses`:
+    the shopper's saved addresses, offered instead of typing one. `methods`: the shipping
+    methods for the country being delivered to (the view reads it from the data).
+    """
+
+    email = forms.EmailField(
+        max_length=254,
+        help_text="For the receipt and a link to your order. No account needed.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    address = forms.ChoiceField(label="Deliver to", widget=forms.RadioSelect, initial=NEW_ADDRESS)
+    save_address = forms.BooleanField(label="Save this address in my address book", required=False)
+    # Offered for the country shown; which methods the country really has is checked when the
+    # order is placed (order_place), inside its transaction.
+    shipping_method = forms.TypedChoiceField(
+        label="Delivery",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a delivery option."},
+    )
+    voucher_code = forms.CharField(
+        label="Discount code",
+        required=False,
+        max_length=40,
+        help_text='Press "Update totals" to see it applied.',
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    note = forms.CharField(
+        label="Note for us",
+        required=False,
+        max_length=1000,
+        help_text="Delivery instructions, a gift message: up to 1,000 characters.",
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+    )
     token = forms.UUIDField(widget=forms.HiddenInput)
     signature = forms.CharField(widget=forms.HiddenInput, max_length=64)
     phone = forms.CharField(
@@ -53,21 +103,47 @@ class CheckoutForm(forms.ModelForm):
             "country": CountrySelect,
         }
 
-    def __init__(self, *args, signature="", **kwargs):
+    def __init__(self, *args, user=None, addresses=(), methods=(), signature="", **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
+        self.saved = {str(address.pk): address for address in addresses}
         self.fields["country"].widget.attrs["autocomplete"] = "country"
+        if user is not None:
+            del self.fields["email"]
+        if not self.saved:
+            del self.fields["address"]
+        else:
+            self.fields["address"].choices = [
+                *((pk, ", ".join(a.lines)) for pk, a in self.saved.items()),
+                (NEW_ADDRESS, "A new address (below)"),
+            ]
+        if user is None:
+            del self.fields["save_address"]
+        field = self.fields["shipping_method"]
+        field.choices = [(method.pk, method_label(method)) for method in methods]
+        # Any whole number passes here: order_place names a method of another country.
+        field.valid_value = lambda value: True
+        if self.chosen_address() is not None:
+            # A saved address stands for the typed one: the address fields may stay empty.
+            for name in Order.SHIPPING_FIELDS:
+                self.fields[name].required = False
         if not self.is_bound:
             self.initial.setdefault("token", uuid.uuid4())
             self.initial["signature"] = signature
 
+    def chosen_address(self):
+        """The saved address picked on the form (from the data, before validation), or None."""
+        key = self.data.get("address") if self.is_bound else self.initial.get("address")
+        return self.saved.get(str(key)) if key else None
+
     @classmethod
-    def reloaded(cls, data, *, signature):
+    def reloaded(cls, data, *, signature, **kwargs):
         """The form bound to what the shopper typed, with a new token and this signature: for a
         page whose hidden fields came back unusable, which the shopper cannot mend."""
         data = data.copy()
         data["token"] = str(uuid.uuid4())
         data["signature"] = signature
-        return cls(data)
+        return cls(data, **kwargs)
 
     def _post_clean(self):
         # Nothing is saved from this form (order_place builds the order from cleaned_data), so
@@ -76,4 +152,18 @@ class CheckoutForm(forms.ModelForm):
         pass
 
     def shipping(self):
+        """The delivery address: the saved one chosen, else the one typed."""
+        address = self.chosen_address()
+        if address is not None:
+            return address.as_shipping()
         return {name: self.cleaned_data.get(name, "") for name in self.Meta.fields}
+
+
+def posted_country(data, addresses):
+    """The country a checkout submission delivers to, read before the form is validated (it
+    decides which shipping methods the form offers)."""
+    key = data.get("address")
+    for address in addresses:
+        if str(address.pk) == key:
+            return str(address.country)
+    return (data.get("country") or "")[:2].upper()

@@ -44,17 +44,47 @@ class Order(models.Model):
     )
 
     number = models.CharField(max_length=16, unique=True, editable=False)
+    # None: a guest's order, reached through its signed link (orders.access).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
     )
     email = models.EmailField()
     status = models.CharField(
         max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT
     )
     currency = models.CharField(max_length=3)
+    # The figures of pricing.breakdown, as the shopper agreed to them (README, "Pricing").
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     shipping = models.DecimalField(max_digits=12, decimal_places=2)
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     total = models.DecimalField(max_digits=12, decimal_places=2)
+    prices_include_tax = models.BooleanField(default=False)
+    # Of `tax`, the part charged on shipping.
+    shipping_tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    tax_name = models.CharField(max_length=50, blank=True)
+    tax_rate = models.DecimalField(
+        "tax rate (%)", max_digits=6, decimal_places=3, null=True, blank=True
+    )
+    shipping_tax_rate = models.DecimalField(
+        "shipping tax rate (%)", max_digits=6, decimal_places=3, default=Decimal("0")
+    )
+    shipping_method = models.ForeignKey(
+        "pricing.ShippingMethod",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    shipping_method_name = models.CharField("shipping method", max_length=100, blank=True)
+    voucher_code = models.CharField("discount code", max_length=40, blank=True)
+    note = models.TextField(
+        "note from the customer", max_length=1000, blank=True, help_text="Shown to staff only."
+    )
 
     full_name = models.CharField(max_length=150)
     address_line1 = models.CharField("address line 1", max_length=200)
@@ -78,11 +108,30 @@ class Order(models.Model):
         ordering = ["-created", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(total=F("subtotal") + F("shipping")),
-                name="orders_order_total_is_subtotal_plus_shipping",
+                condition=(
+                    Q(
+                        prices_include_tax=False,
+                        total=F("subtotal") - F("discount") + F("shipping") + F("tax"),
+                    )
+                    | Q(
+                        prices_include_tax=True,
+                        total=F("subtotal") - F("discount") + F("shipping"),
+                    )
+                ),
+                name="orders_order_total_from_its_parts",
             ),
             models.CheckConstraint(
-                condition=Q(subtotal__gt=0, shipping__gte=0), name="orders_order_amounts_valid"
+                condition=Q(
+                    subtotal__gt=0,
+                    discount__gte=0,
+                    discount__lte=F("subtotal"),
+                    shipping__gte=0,
+                    tax__gte=0,
+                    shipping_tax__gte=0,
+                    shipping_tax__lte=F("tax"),
+                    total__gte=0,
+                ),
+                name="orders_order_amounts_valid",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=OrderStatus.values), name="orders_order_status_valid"
@@ -111,6 +160,14 @@ class Order(models.Model):
         return sum((item.line_total for item in self.items.all()), Decimal("0.00"))
 
     @property
+    def is_guest(self):
+        return self.user_id is None
+
+    @property
+    def goods_after_discount(self):
+        return self.subtotal - self.discount
+
+    @property
     def can_be_cancelled_by_customer(self):
         return self.status == OrderStatus.PENDING_PAYMENT
 
@@ -132,12 +189,22 @@ class OrderItem(models.Model):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    # The line's share of the order's discount, and the tax on what is left of it.
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    tax_rate = models.DecimalField(
+        "tax rate (%)", max_digits=6, decimal_places=3, default=Decimal("0")
+    )
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gt=0, unit_price__gt=0), name="orders_item_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0, discount__lte=F("line_total"), tax__gte=0),
+                name="orders_item_discount_and_tax_valid",
             ),
             models.CheckConstraint(
                 condition=Q(line_total=F("unit_price") * F("quantity")),
@@ -148,6 +215,11 @@ class OrderItem(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.name}"
+
+    @property
+    def net(self):
+        """The line after its discount share: what was charged for it (tax aside)."""
+        return self.line_total - self.discount
 
     @property
     def name(self):

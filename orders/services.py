@@ -3,21 +3,20 @@
 import hashlib
 import logging
 import secrets
-from decimal import Decimal
+from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from cart.exceptions import variant_name
 from cart.models import Cart, CartItem
-from cart.shipping import shipping_cost
 from catalog.cache import catalog_changed
 from catalog.models import ProductVariant
 from orders.emails import queue_order_email
 from orders.exceptions import (
     CartChanged,
+    CheckoutRefused,
     EmptyCart,
     IllegalTransition,
     InsufficientStock,
@@ -26,6 +25,15 @@ from orders.exceptions import (
 )
 from orders.models import Order, OrderEvent, OrderItem, OrderStatus
 from orders.signals import order_cancel_requested, order_status_changing
+from pricing.services import (
+    ShippingError,
+    VoucherChanged,
+    VoucherError,
+    price,
+    shipping_method_choose,
+    voucher_give_back,
+    voucher_redeem,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,42 +63,72 @@ def order_number():
     return f"{raw[:5]}-{raw[5:]}"
 
 
-def cart_signature(lines):
-    """A fingerprint of (variant, quantity, unit price) lines: what the shopper agreed to."""
+def cart_signature(lines, total=None):
+    """A fingerprint of (variant, quantity, unit price) lines and the total: what the shopper
+    agreed to."""
     text = ";".join(f"{pid}:{qty}:{price}" for pid, qty, price in sorted(lines))
+    if total is not None:
+        text += f"={total}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def checkout_signature(contents):
+def checkout_signature(items, breakdown):
+    """The signature of a checkout page: its lines at today's prices and the total it shows."""
     return cart_signature(
-        (line.variant_id, line.quantity, line.variant.price) for line in contents.lines
+        ((item.variant_id, item.quantity, item.variant.price) for item in items),
+        breakdown.total,
     )
 
 
-def shipping_details_initial(user):
-    """The checkout form's starting values: the shopper's last order's address, else their name."""
+def shipping_details_initial(user, addresses=()):
+    """The checkout form's starting address: the default saved one (of `addresses`, the
+    user's address book), else the last order's, else just the shopper's name."""
+    if user is None:
+        return {}
+    address = next((a for a in addresses if a.is_default), None)
+    if address is not None:
+        return address.as_shipping()
     last = Order.objects.for_customer(user).first()
     if last is None:
         return {"full_name": user.full_name}
     return {field: getattr(last, field) for field in Order.SHIPPING_FIELDS}
 
 
-def order_place(*, user, shipping, token, signature):
-    """Turn the user's cart into an order awaiting payment, taking the stock, all or nothing.
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """What the checkout form sends: whose cart, where, how, with which code, agreed to what.
 
-    `shipping` holds Order.SHIPPING_FIELDS; `token` is the checkout form's one-time token: the same
-    token again returns the order it already made. `signature` is the cart_signature the shopper
-    saw; if the cart or a price changed since, nothing happens and CartChanged is raised.
-    Returns (order, created).
+    `user` for a signed-in shopper, else `session_key` (a guest's cart). `token` is the form's
+    one-time token: the same token again returns the order it already made. `signature` is the
+    checkout_signature of the page the shopper saw: if the cart, a price or the total changed
+    since, nothing happens and CartChanged is raised.
+    """
+
+    email: str
+    address: dict
+    shipping_method_id: object
+    token: object
+    signature: str
+    user: object = None
+    session_key: str | None = None
+    code: str = ""
+    note: str = ""
+
+
+def order_place(checkout: CheckoutRequest):
+    """Turn the shopper's cart into an order awaiting payment, taking the stock, all or nothing.
+
+    Returns (order, created). Raises EmptyCart, InsufficientStock, CartChanged or
+    CheckoutRefused (a delivery or code that cannot be used), and then nothing has changed.
     """
     for attempt in range(3):
         number = order_number()
         try:
-            return _order_place(user, number, shipping, token, signature)
+            return _order_place(checkout, number)
         except IntegrityError:
             # The form sent again after its order was placed, with the same lines back in the
             # cart: the token's unique index stopped a second order.
-            existing = placed_with(user, token)
+            existing = placed_with(checkout)
             if existing:
                 return existing, False
             # A number drawn twice is worth another try; anything else is a real error.
@@ -99,44 +137,99 @@ def order_place(*, user, shipping, token, signature):
             logger.warning("order number %s was taken; drawing another", number)
 
 
-def placed_with(user, token):
-    """The shopper's order placed with this checkout form's token, if any."""
-    return Order.objects.filter(user=user, checkout_token=token).first()
+def placed_with(checkout: CheckoutRequest):
+    """The order this checkout form's token placed for the same shopper, if any."""
+    return Order.objects.filter(user=checkout.user, checkout_token=checkout.token).first()
 
 
 @transaction.atomic
-def _order_place(user, number, shipping, token, signature):
-    # The cart's row lock: checkouts of one cart run one after another, so a double submit
-    # waits for the first and then finds the cart it emptied.
-    cart = Cart.objects.select_for_update().filter(user=user).first()
+def _order_place(checkout, number):
+    cart, items = _lock(checkout)
+    if not items:
+        existing = placed_with(checkout)
+        if existing:  # this form's order, placed by an earlier submit
+            return existing, False
+        raise EmptyCart()
+    _check(items)
+    priced = _price(checkout, items)
+    order, lines = _write(checkout, number, items, priced)
+    _take_stock(items)
+
+    CartItem.objects.filter(cart=cart).delete()
+    if cart.voucher_code:
+        Cart.objects.filter(pk=cart.pk).update(voucher_code="")
+    # Pages show whether a product is in stock, not how many: they change only when an order
+    # sells a variant out (catalog_changed acts after commit, not while the rows are locked).
+    if any(item.variant.stock == item.quantity for item in items):
+        catalog_changed()
+    OrderEvent.objects.create(
+        order=order,
+        to_status=S.PENDING_PAYMENT,
+        actor=checkout.user,
+        source="checkout",
+        note="Order placed" if checkout.user else "Order placed as a guest",
+    )
+    # Queued in this transaction (the outbox's worker sends it): no mail server is waited on.
+    queue_order_email(order, "placed", lines)
+    _redeem(checkout, order, priced)
+    logger.info("order placed: %s total %s %s", order.number, order.total, order.currency)
+    return order, True
+
+
+def _redeem(checkout, order, priced):
+    """Step 6, last: the discount code's use, checked again under the code's row lock (see
+    voucher_redeem), which is then held only until the commit that follows."""
+    if priced.voucher is None:
+        return
+    try:
+        voucher_redeem(voucher=priced.voucher, order=order, email=checkout.email)
+    except VoucherChanged as exc:
+        raise CartChanged() from exc
+    except VoucherError as exc:
+        raise CheckoutRefused(exc, field="voucher_code") from exc
+
+
+def _lock(checkout):
+    """Step 1: the cart's row lock, then its lines with their variants locked.
+
+    The cart's lock: checkouts of one cart run one after another, so a double submit waits for
+    the first and then finds the cart it emptied.
+
+    The lines with their variants and products (one query). Guard 1, PostgreSQL: the variants'
+    row locks, held until commit. A checkout or a staff edit holding one of them is waited for,
+    so the stock, active and price checks read the variant as committed, and nobody else can
+    change it before this transaction ends. Without the lock, guards 2 and 3 (_take_stock)
+    still stop an oversell, but a variant deactivated or repriced meanwhile would be sold as it
+    was. Locked in primary-key order, so carts [A, B] and [B, A] cannot deadlock; products are
+    read, not locked (a product's own switch is the rare staff action), so buyers of different
+    variants of one product never wait for each other. FOR NO KEY UPDATE, the lock an UPDATE of
+    the stock takes anyway: it still waits for (and holds off) every checkout and staff edit of
+    the variant, but not a shopper adding it to a cart, whose foreign key check only needs the
+    key to stay (FOR UPDATE would queue every add to cart of a hot variant behind its
+    checkouts). On SQLite select_for_update does nothing: the IMMEDIATE transactions (settings)
+    take the database's write lock at BEGIN, so checkouts run one at a time and read what the
+    last one committed.
+    """
+    carts = Cart.objects.select_for_update()
+    if checkout.user is not None:
+        cart = carts.filter(user=checkout.user).first()
+    else:
+        cart = (
+            carts.filter(session_key=checkout.session_key).first() if checkout.session_key else None
+        )
     if cart is None:
         raise EmptyCart()
-
-    # The lines with their variants and products (one query). Guard 1, PostgreSQL: the
-    # variants' row locks, held until commit. A checkout or a staff edit holding one of them is
-    # waited for, so the stock, active and price checks below read the variant as committed, and
-    # nobody else can change it before this transaction ends. Without the lock, guards 2 and 3
-    # below still stop an oversell, but a variant deactivated or repriced meanwhile would be
-    # sold as it was. Locked in primary-key order, so carts [A, B] and [B, A] cannot deadlock;
-    # products are read, not locked (a product's own switch is the rare staff action), so
-    # buyers of different variants of one product never wait for each other. FOR NO KEY
-    # UPDATE, the lock an UPDATE of the stock takes anyway: it still waits for (and holds off)
-    # every checkout and staff edit of the variant, but not a shopper adding it to a cart,
-    # whose foreign key check only needs the key to stay (FOR UPDATE would queue every add to
-    # cart of a hot variant behind its checkouts). On SQLite select_for_update does nothing:
-    # the IMMEDIATE transactions (settings) take the database's write lock at BEGIN, so
-    # checkouts run one at a time and read what the last one committed.
     items = list(
         CartItem.objects.filter(cart=cart)
         .select_related("variant__product")
         .select_for_update(of=("variant",), no_key=True)
         .order_by("variant_id")
     )
-    if not items:
-        existing = placed_with(user, token)
-        if existing:  # this form's order, placed by an earlier submit
-            return existing, False
-        raise EmptyCart()
+    return cart, items
+
+
+def _check(items):
+    """Step 2: every line still sold and in stock (read under the locks of step 1)."""
     shortages = []
     for item in items:
         variant = item.variant
@@ -146,23 +239,58 @@ def _order_place(user, number, shipping, token, signature):
             shortages.append(Shortage(variant_name(variant), item.quantity, available))
     if shortages:
         raise InsufficientStock(shortages)
-    if signature != cart_signature(
-        (item.variant_id, item.quantity, item.variant.price) for item in items
-    ):
-        raise CartChanged()
 
-    subtotal = sum((item.variant.price * item.quantity for item in items), Decimal("0.00"))
-    shipping_amount = shipping_cost(subtotal)
+
+def _price(checkout, items):
+    """Step 3: the breakdown, with the delivery checked for the address and the code checked
+    again (and once more, under its lock, when its use is recorded: step 6), compared with what
+    the shopper saw."""
+    country = checkout.address.get("country")
+    try:
+        method = shipping_method_choose(country, checkout.shipping_method_id)
+    except ShippingError as exc:
+        raise CheckoutRefused(exc, field="shipping_method") from exc
+    try:
+        priced = price(
+            items,
+            country=country,
+            region=checkout.address.get("region", ""),
+            method=method,
+            code=checkout.code,
+            email=checkout.email,
+            strict=True,
+        )
+    except VoucherError as exc:
+        raise CheckoutRefused(exc, field="voucher_code") from exc
+    if checkout.signature != checkout_signature(items, priced.breakdown):
+        raise CartChanged()
+    return priced
+
+
+def _write(checkout, number, items, priced):
+    """Step 4: the order and its lines, every figure from the breakdown."""
+    b = priced.breakdown
     order = Order.objects.create(
         number=number,
-        user=user,
-        email=user.email,
-        currency=settings.STORE_CURRENCY,
-        subtotal=subtotal,
-        shipping=shipping_amount,
-        total=subtotal + shipping_amount,
-        checkout_token=token,
-        **{field: shipping.get(field, "") for field in Order.SHIPPING_FIELDS},
+        user=checkout.user,
+        email=checkout.email,
+        currency=b.currency,
+        subtotal=b.subtotal,
+        discount=b.discount,
+        shipping=b.shipping,
+        tax=b.tax,
+        shipping_tax=b.shipping_tax,
+        total=b.total,
+        prices_include_tax=b.prices_include_tax,
+        tax_name=b.tax_name if b.tax_rate is not None else "",
+        tax_rate=b.tax_rate,
+        shipping_tax_rate=b.shipping_tax_rate,
+        shipping_method=priced.method,
+        shipping_method_name=b.shipping_name,
+        voucher_code=b.code,
+        note=checkout.note,
+        checkout_token=checkout.token,
+        **{field: checkout.address.get(field, "") for field in Order.SHIPPING_FIELDS},
     )
     lines = OrderItem.objects.bulk_create(
         [
@@ -172,17 +300,27 @@ def _order_place(user, number, shipping, token, signature):
                 product_name=item.variant.product.name,
                 variant_label=item.variant.label,
                 product_sku=item.variant.sku,
-                unit_price=item.variant.price,
-                quantity=item.quantity,
-                line_total=item.variant.price * item.quantity,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                line_total=line.line_total,
+                discount=line.discount,
+                tax=line.tax,
+                tax_rate=line.tax_rate,
             )
-            for item in items
+            for item, line in zip(items, b.lines, strict=True)
         ]
     )
-    # The stock for every line, taken in one UPDATE. Guards 2 and 3, on either engine, rely on
-    # no lock: they refuse the sale if a variant's stock fell below its line's quantity after
-    # the checks above, by a path the locks do not cover (guard 1 lost or narrowed in a change,
-    # a trigger or other write in this transaction). While the locks hold they never fire.
+    return order, lines
+
+
+def _take_stock(items):
+    """Step 5: the stock for every line, taken in one UPDATE.
+
+    Guards 2 and 3, on either engine, rely on no lock: they refuse the sale if a variant's
+    stock fell below its line's quantity after step 2, by a path the locks do not cover (guard
+    1 lost or narrowed in a change, a trigger or other write in this transaction). While the
+    locks hold they never fire.
+    """
     taken = _stock_take(items)
     # Guard 3: a line whose variant was not updated did not have the stock. InsufficientStock
     # rolls back the order and the stock of every line. Without it, the order would stand with
@@ -201,22 +339,6 @@ def _order_place(user, number, shipping, token, signature):
                 for item in short
             ]
         )  # fmt: skip
-    # The lines must add up (the database checks each line and total = subtotal + shipping).
-    if sum((line.line_total for line in lines), Decimal("0.00")) != order.subtotal:
-        raise AssertionError(f"Order {order.number}: lines do not add up to the subtotal.")
-
-    CartItem.objects.filter(cart=cart).delete()
-    # Pages show whether a product is in stock, not how many: they change only when an order
-    # sells a variant out (catalog_changed acts after commit, not while the rows are locked).
-    if any(item.variant.stock == item.quantity for item in items):
-        catalog_changed()
-    OrderEvent.objects.create(
-        order=order, to_status=S.PENDING_PAYMENT, actor=user, source="checkout", note="Order placed"
-    )
-    # Queued in this transaction (the outbox's worker sends it): no mail server is waited on.
-    queue_order_email(order, "placed", lines)
-    logger.info("order placed: %s total %s %s", order.number, order.total, order.currency)
-    return order, True
 
 
 def _stock_take(items):
@@ -270,6 +392,9 @@ def order_transition(*, order, to, actor=None, source, note=""):
     locked.save(update_fields=fields)
 
     if (from_status, to) in RESTOCKING:
+        # The order's discount code use comes back with its stock, once: these moves end in
+        # terminal states, and the order's row lock orders the racing cancel paths.
+        voucher_give_back(order=locked)
         for item in locked.items.order_by("variant_id"):
             ProductVariant.objects.filter(pk=item.variant_id).update(
                 stock=F("stock") + item.quantity

@@ -1,13 +1,18 @@
 from django.urls import path
 
 import shop.converters  # noqa: F401  (registers the path converters used below)
-from orders import views
+from orders import guest_views, views
 
 app_name = "orders"
 
 urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("orders/", views.OrderListView.as_view(), name="list"),
+    # Before orders/<number>/: "find" and "claim" would pass for order numbers.
+    path("orders/find/", guest_views.lookup, name="lookup"),
+    path("orders/claim/", guest_views.claim, name="claim"),
+    path("orders/claim/<str:token>/", guest_views.claim_confirm, name="claim_confirm"),
+    path("orders/guest/<str:token>/", guest_views.guest, name="guest"),
     path("orders/<order_number:number>/", views.OrderDetailView.as_view(), name="detail"),
     path("orders/<order_number:number>/cancel/", views.cancel, name="cancel"),
     path("orders/<order_number:number>/put-back/", views.put_back_in_cart, name="put_back"),

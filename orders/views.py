@@ -1,44 +1,96 @@
 """Checkout and the shopper's own orders."""
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
+from accounts.services import address_save_from_checkout
 from cart.exceptions import CartError
-from cart.services import cart_add_item, cart_contents, cart_get
-from orders.exceptions import CartChanged, EmptyCart, InsufficientStock, OrderError
-from orders.forms import CheckoutForm
-from orders.models import Order
+from cart.models import Cart
+from cart.services import cart_add_item, cart_get, cart_voucher_clear
+from orders.access import guest_grant, order_for_request, visible_orders
+from orders.exceptions import (
+    CartChanged,
+    CheckoutRefused,
+    EmptyCart,
+    InsufficientStock,
+    OrderError,
+)
+from orders.forms import NEW_ADDRESS, CheckoutForm, posted_country
+from orders.models import Order, OrderStatus
 from orders.services import (
+    CheckoutRequest,
     checkout_signature,
     order_cancel,
     order_place,
+    order_transition,
     shipping_details_initial,
 )
+from pricing.services import price, shipping_methods_for
 from shop.ratelimits import limit
 
 
-@login_required
-@limit("checkout", key="user")
+def _user(request):
+    return request.user if request.user.is_authenticated else None
+
+
+def _addresses(user):
+    return list(user.addresses.all()) if user is not None else []
+
+
+def _summary(contents, *, country, region="", method_id=None, code="", email=""):
+    """The checkout page's figures for this address, method and code; the methods offered."""
+    methods = shipping_methods_for(country)
+    method = next((m for m in methods if str(m.pk) == str(method_id)), None)
+    if method is None and methods:
+        method = methods[0]
+    priced = price(contents.lines, country=country, region=region, method=method, code=code,
+                   email=email)  # fmt: skip
+    return contents, methods, priced
+
+
+@limit("checkout", key="user_or_ip")
 def checkout(request):
+    """One page: address (or a saved one), delivery, discount code, note; "Update totals"
+    shows the figures for what was entered, "Place order" places it and goes on to pay."""
     if request.method == "POST":
         return checkout_submit(request)
-    contents = cart_contents(request=request)
+    cart = cart_get(request=request)
+    contents = cart.contents() if cart else Cart.empty_contents()
     if not contents.lines:
         messages.info(request, "Your cart is empty: add something first.")
         return redirect("cart:detail")
     if contents.problems:
         messages.error(request, "Some lines in your cart need your attention first.")
         return redirect("cart:detail")
+    user = _user(request)
+    addresses = _addresses(user)
+    initial = shipping_details_initial(user, addresses)
+    initial.setdefault("country", settings.STORE_COUNTRY)
+    default = next((a for a in addresses if a.is_default), None)
+    initial["address"] = str(default.pk) if default else NEW_ADDRESS
+    initial["voucher_code"] = cart.voucher_code
+    country = initial.get("country") or settings.STORE_COUNTRY
+    contents, methods, priced = _summary(
+        contents, country=country, region=initial.get("region", ""),
+        code=cart.voucher_code, email=user.email if user else "",
+    )  # fmt: skip
+    if priced.method is not None:
+        initial["shipping_method"] = priced.method.pk
     form = CheckoutForm(
-        initial=shipping_details_initial(request.user), signature=checkout_signature(contents)
+        initial=initial,
+        user=user,
+        addresses=addresses,
+        methods=methods,
+        signature=checkout_signature(contents.lines, priced.breakdown),
     )
-    return checkout_page(request, form, contents)
+    return checkout_page(request, form, contents, priced)
 
 
 STALE_CHECKOUT_PAGE = (
@@ -48,38 +100,106 @@ STALE_CHECKOUT_PAGE = (
 
 
 def checkout_submit(request):
-    # The cart is read here only when the page has to be shown again: placing the order finds
-    # and locks it itself.
-    form = CheckoutForm(request.POST)
+    user = _user(request)
+    addresses = _addresses(user)
+    data = request.POST
+    country = posted_country(data, addresses)
+    email = user.email if user else data.get("email", "")[:254]
+
+    def page(form_data, status, *, reload=False, update=False, errors=()):
+        """The page again for this data, with figures and a signature for it."""
+        cart = cart_get(request=request)
+        contents = cart.contents() if cart else Cart.empty_contents()
+        chosen = next((a for a in addresses if str(a.pk) == form_data.get("address")), None)
+        region = chosen.region if chosen else form_data.get("region", "")
+        contents, methods, priced = _summary(
+            contents, country=country, region=region,
+            method_id=form_data.get("shipping_method"),
+            code=form_data.get("voucher_code", ""), email=email,
+        )  # fmt: skip
+        signature = checkout_signature(contents.lines, priced.breakdown)
+        options = {"user": user, "addresses": addresses, "methods": methods}
+        if update:
+            # Only the figures: an unfinished address is no error yet, so the form is shown
+            # with what was typed, unvalidated.
+            if priced.voucher_error:
+                messages.error(request, priced.voucher_error)
+            elif priced.voucher is not None:
+                messages.success(request, f"{priced.voucher.code} is applied.")
+            initial = form_data.dict()
+            if priced.method is not None:
+                initial["shipping_method"] = priced.method.pk
+            form = CheckoutForm(initial=initial, signature=signature, **options)
+            return checkout_page(request, form, contents, priced, status=status)
+        if reload:
+            form = CheckoutForm.reloaded(form_data, signature=signature, **options)
+        else:
+            form_data = form_data.copy()
+            form_data["signature"] = signature
+            form = CheckoutForm(form_data, **options)
+        form.is_valid()
+        for field, error in errors:
+            form.add_error(field, error)
+        if priced.voucher_error and not form.has_error("voucher_code"):
+            form.add_error("voucher_code", priced.voucher_error)
+        return checkout_page(request, form, contents, priced, status=status)
+
+    if data.get("action") == "update":
+        return page(data, 200, update=True)
+
+    form = CheckoutForm(data, user=user, addresses=addresses)
     if not form.is_valid():
-        contents = cart_contents(request=request)
         if form.has_error("token") or form.has_error("signature"):
             # Hidden fields show no error, and the shopper could not correct one anyway: a new
             # page, with what they typed, and a word on why they are seeing it again.
             messages.error(request, STALE_CHECKOUT_PAGE)
-            form = CheckoutForm.reloaded(request.POST, signature=checkout_signature(contents))
-        return checkout_page(request, form, contents, status=400)
+            return page(data, 400, reload=True)
+        return page(data, 400)
     try:
         order, created = order_place(
-            user=request.user,
-            shipping=form.shipping(),
-            token=form.cleaned_data["token"],
-            signature=form.cleaned_data["signature"],
+            CheckoutRequest(
+                user=user,
+                session_key=request.session.session_key,
+                email=form.cleaned_data.get("email") or email,
+                address=form.shipping(),
+                shipping_method_id=form.cleaned_data["shipping_method"],
+                code=form.cleaned_data["voucher_code"],
+                note=form.cleaned_data["note"],
+                token=form.cleaned_data["token"],
+                signature=form.cleaned_data["signature"],
+            )
         )
     except EmptyCart as exc:
         messages.info(request, str(exc))
         return redirect("cart:detail")
     except InsufficientStock as exc:
         messages.error(request, str(exc))
-        return checkout_page(request, form, cart_contents(request=request), status=409)
+        return page(data, 409)
+    except CheckoutRefused as exc:
+        data = data.copy()
+        if exc.field == "voucher_code":
+            # A code that cannot be used (any more) is taken off the cart: the page shows the
+            # total without it, to be agreed to again.
+            cart_voucher_clear(request=request)
+            data["voucher_code"] = ""
+            messages.error(request, f"{exc} It has been removed: check the new total.")
+            return page(data, 409)
+        return page(data, 409, errors=[(exc.field, str(exc))])
     except CartChanged as exc:
         messages.warning(request, str(exc))
-        contents = cart_contents(request=request)
-        data = request.POST.copy()
-        data["signature"] = checkout_signature(contents)
-        return checkout_page(request, CheckoutForm(data), contents, status=409)
+        return page(data, 409)
     if not created:
         messages.info(request, f"Order {order.number} was already placed.")
+        return redirect(order)
+    if user is None:
+        guest_grant(request, order)
+    elif form.cleaned_data.get("save_address") and form.chosen_address() is None:
+        address_save_from_checkout(user=user, shipping=form.shipping(), make_default=not addresses)
+    if order.total == 0:
+        # The discount covers everything: nothing for a payment provider to take.
+        order_transition(order=order, to=OrderStatus.PAID, actor=user, source="checkout",
+                         note="Nothing to pay: the discount covers the order")  # fmt: skip
+        messages.success(request, f"Order {order.number} is placed; there is nothing to pay.")
         return redirect(order)
     # Straight on to payment. Starting payment creates a payment session, so it is a POST: a
     # 307 has the browser send this form (and its CSRF token) on to the payments app's page.
@@ -88,8 +208,17 @@ def checkout_submit(request):
     )
 
 
-def checkout_page(request, form, contents, status=200):
-    context = {"form": form, "contents": contents, "cart_count": contents.count}
+def checkout_page(request, form, contents, priced, status=200):
+    breakdown = priced.breakdown
+    rows = [(item, breakdown.line(item.variant_id)) for item in contents.lines]
+    context = {
+        "form": form,
+        "contents": contents,
+        "rows": rows,
+        "breakdown": breakdown,
+        "address_fields": Order.SHIPPING_FIELDS,
+        "cart_count": contents.count,
+    }
     return render(request, "orders/checkout.html", context, status=status)
 
 
@@ -108,28 +237,36 @@ class OrderListView(LoginRequiredMixin, ListView):
         return paginator, page, page.object_list, page.has_other_pages()
 
 
-class OrderDetailView(LoginRequiredMixin, DetailView):
+class OrderDetailView(DetailView):
+    """The shopper's own order, or a guest order this session may see (orders.access)."""
+
     template_name = "orders/order_detail.html"
     slug_field = slug_url_kwarg = "number"
 
     def get_queryset(self):
         # Another shopper's order is a 404, not a 403: order numbers are not to be probed.
-        return Order.objects.for_customer(self.request.user).prefetch_related(
-            "items", "events", "payments"
-        )
+        return visible_orders(self.request).prefetch_related("items", "events", "payments")
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # Signed out, it may be the visitor's own order: the same answer for any number.
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            raise
 
 
 def own_order_or_404(request, number):
-    """The shopper's own order; anyone else's is a 404 (order numbers are not to be probed)."""
-    return get_object_or_404(Order.objects.for_customer(request.user), number=number)
+    """The order if this shopper (or guest session) may see it; anyone else's is a 404."""
+    return order_for_request(request, number)
 
 
-@login_required
 @require_POST
 def cancel(request, number):
     order = own_order_or_404(request, number)
     try:
-        order_cancel(order=order, actor=request.user, source="customer")
+        order_cancel(order=order, actor=_user(request), source="customer")
     except OrderError as exc:
         messages.error(request, str(exc))
     else:
@@ -137,7 +274,6 @@ def cancel(request, number):
     return redirect(order)
 
 
-@login_required
 @require_POST
 def put_back_in_cart(request, number):
     order = own_order_or_404(request, number)

@@ -13,7 +13,7 @@ import stripe
 from django.conf import settings
 from django.urls import reverse
 
-from shop.money import to_minor_units
+from shop.money import round_money, to_minor_units
 
 
 class GatewayError(Exception):
@@ -37,33 +37,43 @@ class Session:
 
 
 def session_line_items(order):
-    """The order's lines, and shipping as a line of its own, in the currency's minor units.
+    """The order's lines as the provider will charge them, in the currency's minor units.
 
-    The provider charges the sum of these lines: see session_amount.
+    Each line is charged after its share of the discount; shipping and (when prices exclude it)
+    tax are lines of their own. Every stored figure is whole minor units and the order's total
+    is made of them (pricing.breakdown), so the lines add up to the total exactly: see
+    session_amount. A discounted line whose amount does not divide by its quantity goes as one
+    line named "3 x name" (with a multiplication sign), so no unit amount is ever rounded.
     """
     currency = order.currency.lower()
-    items = [
-        {
-            "quantity": item.quantity,
+
+    def line(name, quantity, amount):
+        return {
+            "quantity": quantity,
             "price_data": {
                 "currency": currency,
-                "unit_amount": to_minor_units(item.unit_price, order.currency),
-                "product_data": {"name": item.name},
+                "unit_amount": to_minor_units(amount, order.currency),
+                "product_data": {"name": name},
             },
         }
-        for item in order.items.all()
-    ]
+
+    items = []
+    for item in order.items.all():
+        net = to_minor_units(item.net, order.currency)
+        if not net:
+            continue  # discounted to nothing: nothing to charge for it
+        each = item.net / item.quantity
+        if each == round_money(each, order.currency):
+            items.append(line(item.name, item.quantity, each))
+        else:
+            items.append(line(f"{item.quantity} × {item.name}", 1, item.net))
     if order.shipping:
-        items.append(
-            {
-                "quantity": 1,
-                "price_data": {
-                    "currency": currency,
-                    "unit_amount": to_minor_units(order.shipping, order.currency),
-                    "product_data": {"name": "Shipping"},
-                },
-            }
+        name = (
+            f"Shipping: {order.shipping_method_name}" if order.shipping_method_name else "Shipping"
         )
+        items.append(line(name, 1, order.shipping))
+    if order.tax and not order.prices_include_tax:
+        items.append(line(order.tax_name or "Tax", 1, order.tax))
     return items
 
 

@@ -33,7 +33,7 @@ from payments.gateways import (
     text_field,
 )
 from payments.models import Payment, PaymentStatus, WebhookEvent
-from shop.money import to_minor_units
+from shop.money import fits_currency, to_minor_units
 
 logger = logging.getLogger(__name__)
 
@@ -94,12 +94,15 @@ def payment_start(*, order: Order, success_url: str, cancel_url: str) -> Payment
 def _session_request(order):
     """The amount the provider will be asked for, in minor units, checked against the order.
 
-    Lines are sent as unit price times quantity in minor units; if they would not add up to the
-    order's total (prices with more decimals than the currency has), the shopper would be
-    charged something else than the order says, so payment is refused instead.
+    Lines are sent in minor units; if a figure has more decimals than the currency (a price
+    from before the rule, or typed into the database), or the lines would not add up to the
+    order's total, the shopper would be charged something else than the order says, so payment
+    is refused instead.
     """
     amount = session_amount(session_line_items(order))
-    if amount != to_minor_units(order.total, order.currency):
+    figures = [order.total, order.shipping, order.tax, *(item.net for item in order.items.all())]
+    fits = all(fits_currency(figure, order.currency) for figure in figures)
+    if not fits or amount != to_minor_units(order.total, order.currency):
         logger.error(
             "order %s: its lines come to %s minor units of %s but its total is %s; "
             "prices must not have more decimals than the currency",

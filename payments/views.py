@@ -2,10 +2,12 @@
 
 import logging
 import re
+from decimal import Decimal
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.cache import caches
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,24 +16,44 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from orders.access import order_for_request, visible_orders
 from orders.models import OrderStatus
-from orders.views import own_order_or_404
 from payments import local
-from payments.gateways import GatewayError, gateway
+from payments.gateways import GatewayError, gateway, session_line_items
 from payments.models import Payment, PaymentStatus
 from payments.services import PaymentUnavailable, payment_start, session_apply, webhook_receive
+from shop.money import minor_unit_exponent
 
 logger = logging.getLogger(__name__)
 
 
-@login_required
+def _signed_out_to_login(view):
+    """A page about an order this request may not see: 404, or, signed out, the login page.
+
+    As on the order page: it may be the visitor's own order, and any order number or session
+    id gets that same answer, so nothing can be learnt by probing.
+    """
+
+    @wraps(view)
+    def page(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            if request.user.is_authenticated:
+                raise
+            return redirect_to_login(request.get_full_path())
+
+    return page
+
+
 @require_POST
 def start(request, number):
     """Send the shopper to the order's payment page: the open session, or a new one.
 
-    A POST, since it may create a payment session; checkout arrives here with a 307.
+    A POST, since it may create a payment session; checkout arrives here with a 307. For the
+    signed-in owner, or the guest whose session placed (or was linked to) the order.
     """
-    order = own_order_or_404(request, number)
+    order = order_for_request(request, number)
     success = request.build_absolute_uri(reverse("payments:success"))
     try:
         payment = payment_start(
@@ -64,16 +86,17 @@ def _confirm_with_provider(session_id):
         logger.warning("could not confirm session %s: %s", session_id, exc)
 
 
-@login_required
 @require_GET
 @never_cache
+@_signed_out_to_login
 def success(request):
     """Back from paying. Shows the order's real status; the webhook decides what that is."""
     session_id = request.GET.get("session_id", "")
     if not SESSION_ID.fullmatch(session_id):
         raise Http404("No such payment.")
     payment = get_object_or_404(
-        Payment.objects.select_related("order"), session_id=session_id, order__user=request.user
+        Payment.objects.select_related("order").filter(order__in=visible_orders(request)),
+        session_id=session_id,
     )
     if payment.order.status == OrderStatus.PENDING_PAYMENT and payment.status == PaymentStatus.OPEN:
         # The webhook may still be on its way: ask the provider, and apply the same fulfilment.
@@ -90,11 +113,11 @@ def success(request):
     )
 
 
-@login_required
 @require_GET
+@_signed_out_to_login
 def cancelled(request, number):
     """Back from the provider without paying: the order waits, the shopper chooses."""
-    order = own_order_or_404(request, number)
+    order = order_for_request(request, number)
     return render(request, "payments/cancelled.html", {"order": order})
 
 
@@ -112,23 +135,33 @@ def _local_payment(request, session_id):
     if settings.PAYMENT_BACKEND != "local":
         raise Http404("The local payment stand-in is off.")
     return get_object_or_404(
-        Payment.objects.select_related("order"),
+        Payment.objects.select_related("order").filter(order__in=visible_orders(request)),
         session_id=session_id,
         provider="local",
-        order__user=request.user,
     )
 
 
-@login_required
 @require_GET
+@_signed_out_to_login
 def local_checkout(request, session_id):
     payment = _local_payment(request, session_id)
+    # The lines a Stripe page would list: the same ones the session is asked to charge.
+    scale = Decimal(10) ** minor_unit_exponent(payment.currency)
+    lines = [
+        (
+            item["price_data"]["product_data"]["name"],
+            item["quantity"],
+            Decimal(item["price_data"]["unit_amount"]) / scale,
+        )
+        for item in session_line_items(payment.order)
+    ]
     return render(
-        request, "payments/local_checkout.html", {"payment": payment, "order": payment.order}
+        request,
+        "payments/local_checkout.html",
+        {"payment": payment, "order": payment.order, "lines": lines},
     )
 
 
-@login_required
 @require_POST
 def local_pay(request, session_id):
     payment = _local_payment(request, session_id)

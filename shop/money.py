@@ -30,11 +30,23 @@ def to_minor_units(amount, currency):
     return int(minor)
 
 
+def quantum(currency):
+    """The smallest amount the store charges in `currency`: its minor unit, or a hundredth
+    for three-decimal currencies (the payment provider takes those in steps of ten, and prices
+    and orders keep two decimals)."""
+    return Decimal(1).scaleb(-min(minor_unit_exponent(currency), 2))
+
+
+def round_money(amount, currency):
+    """`amount` rounded half up to what the store charges in `currency` (see quantum)."""
+    return Decimal(amount).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
 def fits_currency(amount, currency):
     """Whether `amount` has no more decimals than `currency` has (500 yen, not 500.50 yen).
 
     A price with more decimals could not be charged as it is shown: the payment provider
-    rounds every line to the minor unit.
+    rounds every line to the minor unit. Three-decimal currencies (KWD) are charged in steps
+    of ten of their minor unit, so their amounts keep two decimals.
     """
-    exponent = minor_unit_exponent(currency)
-    return Decimal(amount) == Decimal(amount).quantize(Decimal(1).scaleb(-exponent))
+    return Decimal(amount) == Decimal(amount).quantize(quantum(currency))

@@ -17,6 +17,7 @@ class RateLimitExceeded(Ratelimited):
         self.retry_after = retry_after
 
 
+# Limits whose rate the settings may leave out (settings.RATE_LIMITS wins when it has them).
 def _rate(name):
     return lambda group, request: settings.RATE_LIMITS[name]
 

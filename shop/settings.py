@@ -47,14 +47,25 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 STORE_NAME = env.str("STORE_NAME", default="Corner Shop")
+# The store's public address (https://shop.example), for links in emails written with no
+# request at hand (a webhook, the back office, the worker). Empty: the first
+# CSRF_TRUSTED_ORIGINS entry, else the first ALLOWED_HOSTS name over https.
+SITE_URL = env.str("SITE_URL", default="")
 # One currency for the whole store (ISO 4217); prices are stored in it.
 STORE_CURRENCY = env.str("STORE_CURRENCY", default="USD").upper()
 if len(STORE_CURRENCY) != 3 or not STORE_CURRENCY.isalpha():
     raise ImproperlyConfigured("STORE_CURRENCY must be an ISO 4217 code such as USD or EUR.")
+# Whether prices in the catalogue include tax (EU style: the shelf price is what is paid) or
+# exclude it (US style: tax is added at checkout). See README, "Pricing".
+PRICES_INCLUDE_TAX = env.bool("PRICES_INCLUDE_TAX", default=False)
+# Where the shop is: the cart page estimates shipping and tax for this country until the
+# shopper gives an address.
+STORE_COUNTRY = env.str("STORE_COUNTRY", default="US").upper()
 PRODUCTS_PER_PAGE = 24
 # The most of one product a cart line may hold.
 CART_MAX_LINE_QUANTITY = env.int("CART_MAX_LINE_QUANTITY", default=99)
-# Delivery: a flat rate per order, free from the threshold up (empty: never free).
+# Delivery before shipping zones: a flat rate per order, free from the threshold up (empty:
+# never free). Read once, by the migration that made the first ("Worldwide") zone from them.
 SHIPPING_FLAT_RATE = Decimal(env.str("SHIPPING_FLAT_RATE", default="5.00")).quantize(
     Decimal("0.01")
 )
@@ -88,6 +99,7 @@ INSTALLED_APPS = [
     "cart",
     "orders",
     "payments",
+    "pricing",
     "shop.pages",
 ]
 
@@ -267,6 +279,9 @@ RATE_LIMITS = {
     "password_reset": env.str("RATELIMIT_PASSWORD_RESET", default="5/h"),
     "cart": env.str("RATELIMIT_CART", default="60/m"),
     "checkout": env.str("RATELIMIT_CHECKOUT", default="10/m"),
+    # Each may send an email: per IP and per email (lookup), per account (claim).
+    "order_lookup": env.str("RATELIMIT_ORDER_LOOKUP", default="10/h"),
+    "order_claim": env.str("RATELIMIT_ORDER_CLAIM", default="5/h"),
 }
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_VIEW = "shop.views.ratelimited"

@@ -31,6 +31,8 @@ ROLE_MIGRATIONS = [
     ("payments.migrations.0002_order_managers_permissions", "grant"),
     ("shop.migrations.0002_order_managers_permissions", "grant"),
     ("shop.pages.migrations.0003_catalog_managers_permissions", "grant"),
+    ("pricing.migrations.0003_managers_permissions", "grant"),
+    ("accounts.migrations.0004_order_managers_addresses", "grant"),
 ]
 
 

@@ -3,12 +3,10 @@
 import queue
 import threading
 import time
-import uuid
 
 from django.db import connection
 
 from orders.services import order_place
-from orders.tests.factories import ADDRESS
 
 
 def backend_pid():
@@ -35,18 +33,16 @@ def blocked_by(pid, holder_pid):
 class CheckoutThread(threading.Thread):
     """order_place on a connection of its own; `pids` gets that connection's backend first."""
 
-    def __init__(self, user, signature):
+    def __init__(self, checkout):
         super().__init__(daemon=True)
-        self.user, self.signature = user, signature
+        self.checkout = checkout
         self.pids = queue.Queue()
         self.result = self.error = None
 
     def run(self):
         try:
             self.pids.put(backend_pid())
-            self.result = order_place(
-                user=self.user, shipping=ADDRESS, token=uuid.uuid4(), signature=self.signature
-            )
+            self.result = order_place(self.checkout)
         except Exception as exc:
             self.error = exc
         finally:

@@ -11,7 +11,6 @@ import json
 import os
 import sys
 import threading
-import uuid
 
 
 def main(result_path, shoppers, stock):
@@ -28,7 +27,7 @@ def main(result_path, shoppers, stock):
     from catalog.models import Category, Product, ProductVariant
     from orders.exceptions import InsufficientStock
     from orders.models import Order
-    from orders.tests.factories import ADDRESS, current_signature, fill_cart
+    from orders.tests.factories import checkout_request, fill_cart
 
     call_command("migrate", verbosity=0)
     category = Category.objects.create(name="Lamps", slug="lamps")
@@ -37,7 +36,7 @@ def main(result_path, shoppers, stock):
     carts = []
     for n in range(shoppers):
         user = User.objects.create_user(f"shopper{n}@example.com")
-        carts.append((user, current_signature(fill_cart(user, [(variant, 1)]))))
+        carts.append((checkout_request(fill_cart(user, [(variant, 1)]), user=user),))
     connection.close()
 
     from orders.services import order_place
@@ -45,10 +44,10 @@ def main(result_path, shoppers, stock):
     barrier = threading.Barrier(shoppers)
     outcomes = []
 
-    def check_out(user, signature):
+    def check_out(checkout):
         try:
             barrier.wait(timeout=30)
-            order_place(user=user, shipping=ADDRESS, token=uuid.uuid4(), signature=signature)
+            order_place(checkout)
             outcomes.append("ordered")
         except InsufficientStock as exc:
             outcomes.append(f"refused: {exc.shortages[0]}")

@@ -1,7 +1,6 @@
 """Checkout under simultaneous buyers of variants, with real connections to PostgreSQL."""
 
 import threading
-import uuid
 from collections import Counter
 
 import pytest
@@ -14,8 +13,7 @@ from catalog.models import ProductVariant
 from catalog.tests.factories import ProductFactory, only_variant, product_with_options
 from orders.exceptions import Shortage
 from orders.models import Order, OrderItem
-from orders.services import checkout_signature
-from orders.tests.factories import ADDRESS, current_signature, fill_cart
+from orders.tests.factories import checkout_form_data, checkout_request, fill_cart
 from orders.tests.locks import CheckoutThread, backend_pid, blocked_by, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,8 +29,7 @@ def ready_to_check_out(user, lines):
     cart = fill_cart(user, lines)
     client = Client()
     client.force_login(user)
-    hidden = {"token": uuid.uuid4(), "signature": checkout_signature(cart.contents())}
-    return client, {**ADDRESS, **hidden}
+    return client, checkout_form_data(cart, user=user)
 
 
 def check_out_at_once(shoppers):
@@ -146,7 +143,7 @@ def checkout_thread(variant, quantity=1):
     """A buyer of `variant` with the cart filled, ready to start() (the cart is committed
     first: a thread started while the test holds a transaction open would not see it)."""
     user = UserFactory()
-    return CheckoutThread(user, current_signature(fill_cart(user, [(variant, quantity)])))
+    return CheckoutThread(checkout_request(fill_cart(user, [(variant, quantity)]), user=user))
 
 
 def test_a_checkout_of_another_variant_is_not_held_up_by_a_locked_variant():

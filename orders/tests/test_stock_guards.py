@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,16 +24,14 @@ from catalog.tests.factories import ProductFactory, only_variant, product_with_o
 from orders.exceptions import CartChanged, InsufficientStock, Shortage
 from orders.models import Order, OrderItem
 from orders.services import order_place
-from orders.tests.factories import ADDRESS, current_signature, fill_cart
+from orders.tests.factories import checkout_request, fill_cart
 from orders.tests.locks import CheckoutThread, backend_pid, blocked_by, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def check_out(user, cart):
-    return order_place(
-        user=user, shipping=ADDRESS, token=uuid.uuid4(), signature=current_signature(cart)
-    )
+    return order_place(checkout_request(cart, user=user))
 
 
 # --- Guard 1: the variant row locks (PostgreSQL) --------------------------------------------------
@@ -59,7 +56,7 @@ def test_a_checkout_waits_for_a_variant_being_changed_and_sees_the_change(change
         variant = only_variant(lamp)
     user = UserFactory()
     cart = fill_cart(user, [(variant, 1)])
-    checkout = CheckoutThread(user, current_signature(cart))
+    checkout = CheckoutThread(checkout_request(cart, user=user))
     try:
         with transaction.atomic():  # staff changing the variant, not committed yet
             ProductVariant.objects.filter(pk=variant.pk).update(**change)

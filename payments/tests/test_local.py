@@ -1,5 +1,7 @@
 """The local stand-in: the whole journey from cart to paid (or failed) without Stripe."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
@@ -8,7 +10,7 @@ from django.urls import reverse
 from accounts.tests.factories import UserFactory
 from catalog.tests.factories import ProductFactory, only_variant
 from orders.models import Order, OrderStatus
-from orders.tests.factories import ADDRESS, fill_cart
+from orders.tests.factories import checkout_form_data, fill_cart
 from payments.models import Payment, WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -20,12 +22,9 @@ def local_backend(settings):
 
 
 def place_and_open_payment(client, shopper, product, quantity=2):
-    fill_cart(shopper, [(product, quantity)])
-    form = client.get(reverse("orders:checkout")).context["form"]
+    cart = fill_cart(shopper, [(product, quantity)])
     response = client.post(
-        reverse("orders:checkout"),
-        {**ADDRESS, "token": form.initial["token"], "signature": form.initial["signature"]},
-        follow=True,
+        reverse("orders:checkout"), checkout_form_data(cart, user=shopper), follow=True
     )
     return Order.objects.get(), response
 
@@ -49,6 +48,20 @@ def test_order_placed_then_paid(client, shopper, local_backend):
     assert only_variant(product).stock == 8
     history = client.get(reverse("orders:list")).content.decode()
     assert "Paid" in history
+
+
+def test_the_stand_in_lists_the_lines_the_provider_would_charge(client, shopper, local_backend):
+    product = ProductFactory(name="Kettle", price=Decimal("20.00"), stock=10)
+
+    _, page = place_and_open_payment(client, shopper, product, quantity=2)
+
+    lines = page.context["lines"]
+    assert lines == [
+        ("Kettle", 2, Decimal("20.00")),
+        ("Shipping: Standard delivery", 1, Decimal("5.00")),
+    ]
+    assert sum(quantity * amount for _, quantity, amount in lines) == Order.objects.get().total
+    assert "Shipping: Standard delivery" in page.content.decode()
 
 
 def test_order_placed_then_failed_gives_stock_back(client, shopper, local_backend):

@@ -16,6 +16,8 @@ from orders.models import Order, OrderStatus
 from orders.services import order_transition
 from orders.tests.factories import place_order
 from payments.models import Payment, PaymentStatus
+from pricing.models import ShippingMethod
+from pricing.tests.factories import TaxRateFactory, VoucherFactory
 from shop.money import to_minor_units
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +52,7 @@ def test_paying_creates_a_session_from_the_order_snapshot(client, shopper, strip
     assert sorted(lines) == [
         ("Lamp", "1250", "2", "usd"),
         ("Mug", "400", "1", "usd"),
-        ("Shipping", "500", "1", "usd"),
+        ("Shipping: Standard delivery", "500", "1", "usd"),
     ]
     assert form["client_reference_id"] == order.number
     assert form["metadata[order_id]"] == str(order.pk)
@@ -85,7 +87,7 @@ def test_a_variants_line_item_is_named_with_its_options(client, shopper, stripe_
     [call] = stripe_api.calls("POST", "/v1/checkout/sessions")
     form = call["form"]
     names = {form[f"line_items[{i}][price_data][product_data][name]"] for i in range(3)}
-    assert names == {"Shirt (Size: M / Colour: Blue)", "Mug", "Shipping"}
+    assert names == {"Shirt (Size: M / Colour: Blue)", "Mug", "Shipping: Standard delivery"}
     session = stripe_api.sessions[Payment.objects.get().session_id]
     assert session["amount_total"] == 2 * 1500 + 1000 + 500
 
@@ -218,7 +220,7 @@ def test_prices_with_more_decimals_than_the_currency_are_not_sent_for_payment(
     client, shopper, stripe_api, settings
 ):
     settings.STORE_CURRENCY = "JPY"
-    settings.SHIPPING_FLAT_RATE = Decimal("500")
+    ShippingMethod.objects.update(price=Decimal("500"), free_from=None)
     # A price from before the rule (or typed into the database): 100.50 yen cannot be charged.
     product = ProductFactory(price=Decimal("100.50"))
     order = place_order([(product, 3)], user=shopper)
@@ -232,8 +234,7 @@ def test_prices_with_more_decimals_than_the_currency_are_not_sent_for_payment(
 
 def test_the_amount_asked_for_is_recorded_as_sent(client, shopper, stripe_api, settings):
     settings.STORE_CURRENCY = "JPY"
-    settings.SHIPPING_FLAT_RATE = Decimal("500")
-    settings.FREE_SHIPPING_THRESHOLD = None
+    ShippingMethod.objects.update(price=Decimal("500"), free_from=None)
     order = place_order([(ProductFactory(price=Decimal("1200")), 2)], user=shopper)
     client.post(reverse("payments:start", args=[order.number]))
     payment = Payment.objects.get()
@@ -307,3 +308,31 @@ def test_an_order_with_an_open_session_cannot_be_moved_to_cancelled(client, shop
         order_transition(order=order, to=OrderStatus.CANCELLED, source="test")
 
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING_PAYMENT
+
+
+def test_discounted_lines_shipping_and_tax_add_up_to_the_total_sent(client, shopper, stripe_api):
+    TaxRateFactory(country="GB", name="VAT", rate=Decimal("20"))
+    VoucherFactory(code="TAKE1", kind="fixed", value=Decimal("1.00"))
+    # 3 × 3.33 = 9.99, 1.00 off: 8.99 does not divide by 3, so it goes as one line.
+    order = place_order(
+        [(ProductFactory(name="Pen", price=Decimal("3.33")), 3)], user=shopper, code="TAKE1"
+    )
+    assert (order.discount, order.tax) == (Decimal("1.00"), Decimal("2.80"))
+
+    client.post(reverse("payments:start", args=[order.number]))
+
+    form = stripe_api.calls("POST", "/v1/checkout/sessions")[0]["form"]
+    lines = [
+        (form[f"line_items[{i}][price_data][product_data][name]"],
+         int(form[f"line_items[{i}][price_data][unit_amount]"]),
+         int(form[f"line_items[{i}][quantity]"]))
+        for i in range(3)
+    ]  # fmt: skip
+    assert lines == [
+        ("3 × Pen", 899, 1),
+        ("Shipping: Standard delivery", 500, 1),
+        ("VAT", 280, 1),
+    ]
+    assert sum(amount * quantity for _, amount, quantity in lines) == 1679
+    assert to_minor_units(order.total, "USD") == 1679
+    assert Payment.objects.get().amount_minor == 1679

@@ -24,7 +24,7 @@ from accounts.tests.factories import UserFactory, catalog_manager, order_manager
 from catalog.tests.factories import ProductFactory
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
-from orders.tests.factories import ADDRESS, fill_cart, place_order
+from orders.tests.factories import checkout_page_fields, fill_cart, place_order
 from shop.emails import STUCK_AFTER, email_queue, email_resend
 from shop.models import Email, EmailStatus
 from shop.tests.outbox import (
@@ -58,11 +58,9 @@ def logs(output):
 
 
 def checkout(client):
-    page = client.get(reverse("orders:checkout"))
-    form = page.context["form"]
-    hidden = {"token": form.initial["token"], "signature": form.initial["signature"]}
+    fields = checkout_page_fields(client)
     started = time.monotonic()
-    response = client.post(reverse("orders:checkout"), {**ADDRESS, **hidden})
+    response = client.post(reverse("orders:checkout"), fields)
     return response, time.monotonic() - started
 
 

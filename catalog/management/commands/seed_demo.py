@@ -1,16 +1,17 @@
-"""Fill the store with a demonstration catalogue; safe to run again."""
+"""Fill the store with a demonstration catalogue, delivery, tax rates and a discount code; safe to
+run again."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.demo import demo_catalog_seed
+from catalog.demo import demo_catalog_seed, demo_pricing_seed
 from catalog.models import Product
 from shop.pages.defaults import seed_pages
 
 
 class Command(BaseCommand):
     help = (
-        "Create demo categories and products (with pictures). Running it again adds only "
-        "what is missing."
+        "Create demo categories and products (with pictures), delivery at home, tax rates and "
+        "the WELCOME10 code. Running it again adds only what is missing."
     )
 
     def add_arguments(self, parser):
@@ -47,3 +48,9 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(f"Content pages: {seed_pages()} created (the missing default ones).")
+        pricing = demo_pricing_seed()
+        self.stdout.write(
+            f"Pricing: {pricing.zones_created} shipping zone(s), {pricing.methods_created} "
+            f"method(s), {pricing.tax_rates_created} tax rate(s) and {pricing.vouchers_created} "
+            "discount code(s) created."
+        )

@@ -64,7 +64,11 @@ def test_the_footer_links_every_published_page_in_footer_order(client):
 
     html = client.get(reverse("accounts:login")).content.decode()
 
-    assert footer_links(html) == [("/pages/about/", "About us"), ("/pages/contact/", "Contact us")]
+    assert footer_links(html) == [
+        ("/pages/about/", "About us"),
+        ("/pages/contact/", "Contact us"),
+        ("/orders/find/", "Find an order"),
+    ]
 
 
 def test_a_page_edit_shows_at_once_on_cached_pages(client, django_capture_on_commit_callbacks):
