@@ -3,6 +3,7 @@
 python bench/checkout_load.py BASE_URL BUYERS_JSON CONCURRENCY  -> one JSON line of results
 """
 
+import http.client
 import json
 import sys
 import threading
@@ -16,6 +17,32 @@ from collections import Counter
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+# A 409 is the checkout page again, saying why (orders/exceptions.py): a stock shortage is the
+# refusal a hot variant must give; any other means the bench's buyers were set up wrong.
+REFUSALS = {
+    "Not enough stock for every line": "not enough stock",
+    "changed since the page was shown": "cart changed",
+}
+
+
+def outcome_of(answer):
+    """What a checkout's answer means: a response, the HTTPError urllib raises for one (every
+    status but 2xx), or the error that came instead of an answer.
+
+    Closes the answer: gunicorn's sync worker waits (up to 2 s) for the shopper to close the
+    connection before it takes the next one, so a connection left open stalls the server.
+    """
+    if not isinstance(answer, urllib.error.HTTPError | http.client.HTTPResponse):
+        return type(answer).__name__
+    with answer:
+        if answer.status == 307:  # placed: the browser goes on to start payment (a POST)
+            return "ordered"
+        if answer.status == 409:
+            page = answer.read().decode(errors="replace")
+            return next((name for text, name in REFUSALS.items() if text in page), "409, refused")
+        return str(answer.status)
 
 
 def main(base, buyers_file, concurrency):
@@ -39,15 +66,12 @@ def main(base, buyers_file, concurrency):
             )
             started = time.perf_counter()
             try:
-                status = opener.open(request, timeout=30).status
-            except urllib.error.HTTPError as error:
-                status = error.code
-            except OSError as error:
-                status = type(error).__name__
+                answer = opener.open(request, timeout=30)
+            except OSError as error:  # an HTTPError is an answer; any other, none came
+                answer = error
+            outcome = outcome_of(answer)
             finished = time.perf_counter()
             with lock:
-                # 307: placed, the browser goes on to start payment (a POST).
-                outcome = {307: "ordered", 409: "not enough stock"}.get(status, str(status))
                 outcomes[outcome] += 1
                 latencies.append(finished - started)
                 if outcome == "ordered":
