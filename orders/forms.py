@@ -161,9 +161,10 @@ class CheckoutForm(forms.ModelForm):
 
 def posted_country(data, addresses):
     """The country a checkout submission delivers to, read before the form is validated (it
-    decides which shipping methods the form offers)."""
+    decides which shipping methods the form offers); "" for anything but a country code."""
     key = data.get("address")
     for address in addresses:
         if str(address.pk) == key:
             return str(address.country)
-    return (data.get("country") or "")[:2].upper()
+    code = (data.get("country") or "")[:2].upper()
+    return code if code in countries else ""

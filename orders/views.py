@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,6 +36,16 @@ from orders.services import (
 )
 from pricing.services import price, shipping_methods_for
 from shop.ratelimits import limit
+
+
+def _valid_email(value):
+    """The email a guest typed, if it is one; else "" (it only decides a once-per-customer
+    code's answer before the form is validated)."""
+    try:
+        validate_email(value)
+    except ValidationError:
+        return ""
+    return value
 
 
 def _user(request):
@@ -104,7 +116,7 @@ def checkout_submit(request):
     addresses = _addresses(user)
     data = request.POST
     country = posted_country(data, addresses)
-    email = user.email if user else data.get("email", "")[:254]
+    email = user.email if user else _valid_email(data.get("email", ""))
 
     def page(form_data, status, *, reload=False, update=False, errors=()):
         """The page again for this data, with figures and a signature for it."""

@@ -4,11 +4,13 @@ discount code can be used, and the breakdown of a cart (pricing.breakdown does t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import F
+from django.db import connection
+from django.db.models import F, Value
 from django.utils import timezone
 
 from accounts.models import normalize_email
@@ -21,6 +23,8 @@ from pricing.models import (
     normalize_code,
     tax_rate_for,
 )
+
+CODE = re.compile(r"[A-Z0-9_-]{1,40}")  # what Voucher.code allows, in capitals
 
 
 class VoucherError(Exception):
@@ -85,15 +89,29 @@ def tax_terms(country, region="") -> Tax | None:
 def voucher_find(code: str) -> Voucher:
     """The voucher for a code as typed (any letter case); VoucherError if there is none."""
     code = normalize_code(code)
-    voucher = Voucher.objects.filter(code=code).first() if code else None
+    if not CODE.fullmatch(code):
+        # Not something a code could be (too long, a space, a NUL): no need to ask the database.
+        shown = code.replace("\x00", "")[:40]
+        raise VoucherError(f"{shown or 'That'} is not a valid discount code.")
+    voucher = Voucher.objects.filter(code=code).first()
     if voucher is None or not voucher.is_active:
         raise VoucherError(f"{code or 'That'} is not a valid discount code.")
     return voucher
 
 
 def voucher_terms(voucher: Voucher) -> Discount:
-    products = set(voucher.products.values_list("pk", flat=True))
-    categories = set(voucher.categories.values_list("pk", flat=True))
+    """The code as the calculation sees it, with the products and categories it is limited to
+    (read in one query)."""
+    through_products = Voucher.products.through.objects.filter(voucher=voucher)
+    through_categories = Voucher.categories.through.objects.filter(voucher=voucher)
+    limits = through_products.annotate(kind=Value("product")).values_list("kind", "product_id")
+    limits = limits.union(
+        through_categories.annotate(kind=Value("category")).values_list("kind", "category_id"),
+        all=True,
+    )
+    products, categories = set(), set()
+    for kind, pk in limits:
+        (products if kind == "product" else categories).add(pk)
     limited = bool(products or categories)
     return Discount(
         code=voucher.code,
@@ -195,8 +213,9 @@ def price(
 def voucher_redeem(*, voucher: Voucher, order, email: str) -> VoucherRedemption:
     """Record the order's use of the code, as the last write of its checkout.
 
-    Takes the voucher's row lock (held until commit, so the uses of one code are counted one
-    checkout at a time) and checks again, under it, what another checkout may have changed
+    Counts the use and takes the voucher's row lock in one statement (held until commit, so
+    the uses of one code are counted one checkout at a time; see _use_counted), and checks
+    again, under it, what another checkout or a staff edit may have changed
     since the order was priced: the uses left, this customer's use, the dates; and that the
     code still takes off what it took off then (else CartChanged: the total is not the one
     the shopper saw). Checked last, the lock is held for the commit alone, not for the whole
@@ -204,21 +223,57 @@ def voucher_redeem(*, voucher: Voucher, order, email: str) -> VoucherRedemption:
     The database refuses a use over the limit (a check constraint) and a second use by one
     customer of a once-per-customer code (a unique index), whatever got past these checks.
     """
-    locked = Voucher.objects.select_for_update().get(pk=voucher.pk)
+    locked = _use_counted(voucher)
+    if locked is None:
+        # Used up (or deleted) since the order was priced: say which.
+        current = Voucher.objects.filter(pk=voucher.pk).first()
+        if current is None:
+            raise VoucherError(f"{voucher.code} is not a valid discount code.")
+        voucher_usable(current, email=email)
+        raise VoucherError(f"{voucher.code} has been used up.")
     if (locked.kind, locked.value, locked.min_subtotal) != (
         voucher.kind,
         voucher.value,
         voucher.min_subtotal,
     ):
         raise VoucherChanged(locked.code)
+    locked.used -= 1  # as it was before this use, for the checks
     voucher_usable(locked, email=email)
-    Voucher.objects.filter(pk=locked.pk).update(used=F("used") + 1)
     return VoucherRedemption.objects.create(
         voucher=locked,
         order=order,
         customer=normalize_email(email),
         once_per_customer=locked.once_per_customer,
     )
+
+
+def _use_counted(voucher: Voucher) -> Voucher | None:
+    """Count one use of the code if it has one left, in one UPDATE, which takes the code's row
+    lock and returns the row as it is then; None if it had no use left (or is gone).
+
+    The condition is read again after waiting for another checkout's lock, so racing
+    checkouts cannot count past the limit. One statement instead of a locking read and an
+    update: this is the part of checkout that buyers sharing a code queue for.
+    """
+    meta = Voucher._meta
+    quote = connection.ops.quote_name
+    table, pk, used, limit = (
+        quote(name)
+        for name in (
+            meta.db_table,
+            meta.pk.column,
+            meta.get_field("used").column,
+            meta.get_field("usage_limit").column,
+        )
+    )
+    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    # Only quoted names and a placeholder are formatted into the statement.
+    rows = Voucher.objects.raw(
+        f"UPDATE {table} SET {used} = {used} + 1 "  # noqa: S608
+        f"WHERE {pk} = %s AND ({limit} IS NULL OR {used} < {limit}) RETURNING {columns}",
+        [voucher.pk],
+    )
+    return next(iter(rows), None)
 
 
 def voucher_give_back(*, order) -> bool:

@@ -356,3 +356,27 @@ def test_another_method_than_the_page_showed_shows_its_total_first(client, shopp
     assert response.status_code == 409
     assert "changed since the page was shown" in response.content.decode()
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"country": "\x00\x00"},
+        {"country": "ZZ"},
+        {"voucher_code": "SPRING\x0010"},
+        {"voucher_code": "x" * 10_000},
+        {"email": "a\x00@example.com"},
+        {"shipping_method": "9" * 40},
+    ],
+    ids=["nul-country", "no-such-country", "nul-code", "long-code", "nul-email", "huge-method"],
+)
+def test_odd_input_to_update_totals_is_answered_not_a_server_error(client, uk, odd):
+    VoucherFactory(code="SPRING10", once_per_customer=True)
+    client.post(reverse("cart:add"), {"product": ProductFactory(stock=3).pk, "quantity": 1})
+
+    response = client.post(CHECKOUT, {**ADDRESS, **odd, "action": "update"})
+
+    assert response.status_code == 200
+    assert not Order.objects.exists()
+    if "voucher_code" in odd:
+        assert "is not a valid discount code." in response.content.decode()
