@@ -90,6 +90,27 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
+# The fields of a delivery address, saved in the address book and copied onto orders.
+SHIPPING_FIELDS = (
+    "full_name",
+    "address_line1",
+    "address_line2",
+    "city",
+    "postal_code",
+    "region",
+    "country",
+    "phone",
+)
+
+
+def address_lines(address):
+    """A delivery address (a saved one or an order's) as the lines of an envelope."""
+    lines = [address.full_name, address.address_line1, address.address_line2]
+    lines.append(" ".join(part for part in (address.postal_code, address.city) if part))
+    lines += [address.region, address.country.name]
+    return [line for line in lines if line]
+
+
 class Address(models.Model):
     """An address in a signed-in shopper's address book, chosen at checkout."""
 
@@ -108,17 +129,7 @@ class Address(models.Model):
     is_default = models.BooleanField("default address", default=False)
     created = models.DateTimeField(auto_now_add=True)
 
-    # The fields an order's shipping address has (orders.models.Order.SHIPPING_FIELDS).
-    SHIPPING_FIELDS = (
-        "full_name",
-        "address_line1",
-        "address_line2",
-        "city",
-        "postal_code",
-        "region",
-        "country",
-        "phone",
-    )
+    SHIPPING_FIELDS = SHIPPING_FIELDS
 
     class Meta:
         ordering = ["-is_default", "-created", "-id"]
@@ -138,7 +149,4 @@ class Address(models.Model):
 
     @property
     def lines(self):
-        lines = [self.full_name, self.address_line1, self.address_line2]
-        lines.append(" ".join(part for part in (self.postal_code, self.city) if part))
-        lines += [self.region, self.country.name]
-        return [line for line in lines if line]
+        return address_lines(self)

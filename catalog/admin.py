@@ -23,7 +23,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from catalog.admin_import import product_csv_urls
-from catalog.admin_pictures import LabelledRowsFormSet, ProductImageInline
+from catalog.admin_pictures import LabelledRowsFormSet, ProductImageInline, ProductPartInline
 from catalog.cache import catalog_changed
 from catalog.models import Category, OptionType, Product, ProductVariant
 from catalog.services import (
@@ -76,26 +76,6 @@ class InStockFilter(admin.SimpleListFilter):
 PRODUCT_FIELDS = ("name", "slug", "category", "description", "is_active")
 VALUE_LENGTH = 50  # OptionValue.value
 THUMBNAIL_WIDTH = 48  # the product list's pictures, in CSS pixels
-
-
-class ProductPartInline:
-    """Options and variants are parts of the product: whoever may add or change products may
-    edit them. (Catalog managers hold the product's permissions, not these models'.)"""
-
-    def _may(self, request, action):
-        return request.user.has_perm(f"catalog.{action}_product")
-
-    def has_view_permission(self, request, obj=None):
-        return self._may(request, "view") or self._may(request, "change")
-
-    def has_add_permission(self, request, obj):
-        return self._may(request, "add" if obj is None else "change")
-
-    def has_change_permission(self, request, obj=None):
-        return self._may(request, "add" if obj is None else "change")
-
-    def has_delete_permission(self, request, obj=None):
-        return self._may(request, "add" if obj is None else "change")
 
 
 # Option types: a name and its values as one comma-separated list.

@@ -17,6 +17,27 @@ from catalog.images import PictureSources
 from catalog.models import ProductImage, ProductVariant
 
 
+class ProductPartInline:
+    """Options, variants and pictures are parts of the product: whoever may add or change
+    products may edit them. (Catalog managers hold the product's permissions, not these
+    models'.)"""
+
+    def _may(self, request, action):
+        return request.user.has_perm(f"catalog.{action}_product")
+
+    def has_view_permission(self, request, obj=None):
+        return self._may(request, "view") or self._may(request, "change")
+
+    def has_add_permission(self, request, obj):
+        return self._may(request, "add" if obj is None else "change")
+
+    def has_change_permission(self, request, obj=None):
+        return self._may(request, "add" if obj is None else "change")
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may(request, "add" if obj is None else "change")
+
+
 class LabelledRowsFormSet(BaseInlineFormSet):
     """The product page's inlines are tables whose inputs the admin gives no label: each takes
     its column's heading as its name (aria-label), for screen readers and for finding it by the
@@ -58,7 +79,7 @@ class PictureFormSet(LabelledRowsFormSet):
             )
 
 
-class ProductImageInline(admin.TabularInline):
+class ProductImageInline(ProductPartInline, admin.TabularInline):
     """Pictures are part of the product, as its options and variants are: whoever may add or
     change products may edit them (Catalog managers hold the product's permissions)."""
 
@@ -79,18 +100,3 @@ class ProductImageInline(admin.TabularInline):
         return format_html(
             '<img src="{}" alt="" class="admin-thumb" width="96">', PictureSources.of(obj).src
         )
-
-    def _may(self, request, action):
-        return request.user.has_perm(f"catalog.{action}_product")
-
-    def has_view_permission(self, request, obj=None):
-        return self._may(request, "view") or self._may(request, "change")
-
-    def has_add_permission(self, request, obj):
-        return self._may(request, "add" if obj is None else "change")
-
-    def has_change_permission(self, request, obj=None):
-        return self._may(request, "add" if obj is None else "change")
-
-    def has_delete_permission(self, request, obj=None):
-        return self._may(request, "add" if obj is None else "change")

@@ -8,6 +8,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django_countries.fields import CountryField
 
+from accounts.models import SHIPPING_FIELDS, address_lines
+
 
 class OrderStatus(models.TextChoices):
     PENDING_PAYMENT = "pending_payment", "Awaiting payment"
@@ -32,16 +34,7 @@ class OrderQuerySet(models.QuerySet):
 
 
 class Order(models.Model):
-    SHIPPING_FIELDS = (
-        "full_name",
-        "address_line1",
-        "address_line2",
-        "city",
-        "postal_code",
-        "region",
-        "country",
-        "phone",
-    )
+    SHIPPING_FIELDS = SHIPPING_FIELDS
 
     number = models.CharField(max_length=16, unique=True, editable=False)
     # None: a guest's order, reached through its signed link (orders.access).
@@ -150,10 +143,7 @@ class Order(models.Model):
 
     @property
     def shipping_address_lines(self):
-        lines = [self.full_name, self.address_line1, self.address_line2]
-        lines.append(" ".join(part for part in (self.postal_code, self.city) if part))
-        lines += [self.region, self.country.name]
-        return [line for line in lines if line]
+        return address_lines(self)
 
     def lines_total(self):
         """The sum of the order's lines, recomputed from the items."""
