@@ -73,7 +73,7 @@ test: $(VENV)/.installed-dev browser e2e/node_modules/.installed
 prod-check: $(VENV)/.installed-run
 	bash deploy/prod-check.sh
 
-# Load and capacity benchmark (about 4 minutes); writes bench/results/<date>.md.
+# Load and capacity benchmark (5 to 9 minutes, with the machine); writes bench/results/<date>.md.
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py
 

@@ -9,7 +9,14 @@
 \set user :first_user + :client_id
 \set cart :first_cart + :client_id
 BEGIN;
-UPDATE cart_cart SET updated = now() WHERE id = :cart;
+-- The cart locked: with a code, by the UPDATE that takes the code off it.
+\if :with_code
+UPDATE cart_cart SET voucher_code = '' WHERE id = :cart
+  RETURNING id, user_id, session_key, voucher_code, created, updated;
+\else
+SELECT id, user_id, session_key, voucher_code, created, updated FROM cart_cart
+  WHERE id = :cart FOR UPDATE;
+\endif
 -- The variant locked (not its product: buyers of its siblings do not wait), read with its
 -- product, as the store reads a cart's lines.
 SELECT v.id, v.price, v.stock, v.is_active, v.label, v.sku, p.name, p.is_active, p.category_id
@@ -23,12 +30,13 @@ SELECT m.id, m.name, m.price, m.free_from, m.is_active, z.id, z.name, z.rest_of_
     SELECT id FROM pricing_shippingzone WHERE countries::text LIKE '%GB%')
   ORDER BY m.price, m.name, m.id;
 \if :with_code
--- The code as committed, and the products and categories it is limited to: for the price.
-SELECT id, code, kind, value, min_subtotal, starts, ends, usage_limit, used, once_per_customer,
-    is_active
-  FROM pricing_voucher WHERE id = :voucher;
-SELECT product_id FROM pricing_voucher_products WHERE voucher_id = :voucher;
-SELECT category_id FROM pricing_voucher_categories WHERE voucher_id = :voucher;
+-- The code, and whether it is limited to some products or categories (it is not), read FOR KEY
+-- SHARE: staff edits wait for the checkout, other buyers of the code do not.
+SELECT v.id, v.code, v.kind, v.value, v.min_subtotal, v.starts, v.ends, v.usage_limit, v.used,
+    v.once_per_customer, v.is_active,
+    EXISTS (SELECT 1 FROM pricing_voucher_products p WHERE p.voucher_id = v.id),
+    EXISTS (SELECT 1 FROM pricing_voucher_categories c WHERE c.voucher_id = v.id)
+  FROM pricing_voucher v WHERE v.id = :voucher LIMIT 1 FOR KEY SHARE;
 \endif
 SELECT id, country, region, name, rate, shipping_rate FROM pricing_taxrate WHERE country = 'GB'
   ORDER BY country, region;
@@ -64,13 +72,7 @@ RETURNING order_id \gset
 UPDATE catalog_productvariant SET stock = stock - 1 WHERE id = :variant AND stock >= 1 RETURNING id;
 DELETE FROM cart_cartitem WHERE cart_id = :cart;
 \if :with_code
-UPDATE cart_cart SET voucher_code = '' WHERE id = :cart;
--- Last: the code locked until the commit right after (its uses are counted one checkout at a
--- time), checked again, its use counted and recorded.
-SELECT id, kind, value, min_subtotal, starts, ends, usage_limit, used, once_per_customer,
-    is_active
-  FROM pricing_voucher WHERE id = :voucher FOR UPDATE;
-UPDATE pricing_voucher SET used = used + 1 WHERE id = :voucher;
+-- Last: the code's use recorded (a code without a use limit is not written: no row lock).
 INSERT INTO pricing_voucherredemption (voucher_id, order_id, customer, once_per_customer, created)
   VALUES (:voucher, :order_id, 'bench@example.com', false, now());
 \endif

@@ -27,7 +27,6 @@ from orders.models import Order, OrderEvent, OrderItem, OrderStatus
 from orders.signals import order_cancel_requested, order_status_changing
 from pricing.services import (
     ShippingError,
-    VoucherChanged,
     VoucherError,
     price,
     shipping_method_choose,
@@ -156,7 +155,7 @@ def _order_place(checkout, number):
     _take_stock(items)
 
     CartItem.objects.filter(cart=cart).delete()
-    if cart.voucher_code:
+    if cart.voucher_code:  # left on the cart while the form sent none
         Cart.objects.filter(pk=cart.pk).update(voucher_code="")
     # Pages show whether a product is in stock, not how many: they change only when an order
     # sells a variant out (catalog_changed acts after commit, not while the rows are locked).
@@ -177,14 +176,13 @@ def _order_place(checkout, number):
 
 
 def _redeem(checkout, order, priced):
-    """Step 6, last: the discount code's use, checked again under the code's row lock (see
-    voucher_redeem), which is then held only until the commit that follows."""
+    """Step 6, last: the discount code's use recorded, and counted if the code has a use limit
+    (see voucher_redeem): the only step that may write a row other buyers share, so its lock
+    is held only for the commit that follows."""
     if priced.voucher is None:
         return
     try:
         voucher_redeem(voucher=priced.voucher, order=order, email=checkout.email)
-    except VoucherChanged as exc:
-        raise CartChanged() from exc
     except VoucherError as exc:
         raise CheckoutRefused(exc, field="voucher_code") from exc
 
@@ -193,7 +191,8 @@ def _lock(checkout):
     """Step 1: the cart's row lock, then its lines with their variants locked.
 
     The cart's lock: checkouts of one cart run one after another, so a double submit waits for
-    the first and then finds the cart it emptied.
+    the first and then finds the cart it emptied. With a code, the lock is taken by the UPDATE
+    that takes the code off the cart (as the cart's own changes lock it: cart.services).
 
     The lines with their variants and products (one query). Guard 1, PostgreSQL: the variants'
     row locks, held until commit. A checkout or a staff edit holding one of them is waited for,
@@ -210,13 +209,16 @@ def _lock(checkout):
     take the database's write lock at BEGIN, so checkouts run one at a time and read what the
     last one committed.
     """
-    carts = Cart.objects.select_for_update()
     if checkout.user is not None:
-        cart = carts.filter(user=checkout.user).first()
+        owner = ("user", checkout.user.pk)
+    elif checkout.session_key:
+        owner = ("session_key", checkout.session_key)
     else:
-        cart = (
-            carts.filter(session_key=checkout.session_key).first() if checkout.session_key else None
-        )
+        raise EmptyCart()
+    if checkout.code:
+        cart = _cart_code_taken_off(*owner)
+    else:
+        cart = Cart.objects.select_for_update().filter(**dict([owner])).first()
     if cart is None:
         raise EmptyCart()
     items = list(
@@ -226,6 +228,23 @@ def _lock(checkout):
         .order_by("variant_id")
     )
     return cart, items
+
+
+def _cart_code_taken_off(field, value):
+    """The cart whose `field` is `value`, locked by the UPDATE that takes its discount code off
+    (the order carries it from now on; a refused checkout rolls the code back on): a checkout
+    with a code gets its cart lock and that write in one statement. None if there is no cart.
+    """
+    meta = Cart._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in meta.concrete_fields)
+    # Only quoted names and a placeholder are formatted into the statement.
+    rows = Cart.objects.raw(
+        f"UPDATE {quote(meta.db_table)} SET {quote(meta.get_field('voucher_code').column)} = '' "  # noqa: S608
+        f"WHERE {quote(meta.get_field(field).column)} = %s RETURNING {columns}",
+        [value],
+    )
+    return next(iter(rows), None)
 
 
 def _check(items):
@@ -243,8 +262,8 @@ def _check(items):
 
 def _price(checkout, items):
     """Step 3: the breakdown, with the delivery checked for the address and the code checked
-    again (and once more, under its lock, when its use is recorded: step 6), compared with what
-    the shopper saw."""
+    again (its row locked against staff edits until commit; its uses left are settled when its
+    use is recorded: step 6), compared with what the shopper saw."""
     country = checkout.address.get("country")
     try:
         method = shipping_method_choose(country, checkout.shipping_method_id)

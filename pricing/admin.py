@@ -127,12 +127,13 @@ class VoucherForm(forms.ModelForm):
         )
 
     def clean_usage_limit(self):
-        # `used` is not on the form, so the model's validation leaves the database's "not over
-        # used" check out: without this, a limit under the uses so far would fail on save.
+        # Saving a limit counts the uses so far into `used` (Voucher.save), which the database
+        # keeps at or under the limit: without this, a lower limit would fail on save.
         limit = self.cleaned_data["usage_limit"]
-        if limit is not None and limit < self.instance.used:
+        uses = self.instance.redemptions.count() if self.instance.pk else 0
+        if limit is not None and limit < uses:
             raise forms.ValidationError(
-                f"The code has been used {self.instance.used} times: the limit cannot be lower."
+                f"The code has been used {uses} times: the limit cannot be lower."
             )
         return limit
 
@@ -144,7 +145,7 @@ class VoucherAdmin(admin.ModelAdmin):
     list_filter = ("kind", "is_active")
     search_fields = ("code", "description")
     autocomplete_fields = ("categories", "products")
-    readonly_fields = ("used", "created", "recent_redemptions")
+    readonly_fields = ("uses_so_far", "created", "recent_redemptions")
     fieldsets = (
         (None, {"fields": ("code", "description", "kind", "value", "is_active")}),
         ("When and how often", {"fields": ("starts", "ends", "usage_limit", "once_per_customer")}),
@@ -155,21 +156,20 @@ class VoucherAdmin(admin.ModelAdmin):
                 "description": "Leave categories and products empty for a code on everything.",
             },
         ),
-        ("Uses", {"fields": ("used", "created", "recent_redemptions")}),
+        ("Uses", {"fields": ("uses_so_far", "created", "recent_redemptions")}),
     )
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.save()
-            return
-        # `used` is counted by checkout under the voucher's row lock: writing back the count
-        # this page read would undo a use counted in the meantime.
-        kept = {"id", "used", "created"}
-        obj.save(update_fields=[f.name for f in obj._meta.concrete_fields if f.name not in kept])
+    def get_queryset(self, request):
+        # The uses are the redemptions: `used` is counted only while the code has a limit.
+        return super().get_queryset(request).annotate(times_used=Count("redemptions"))
 
-    @admin.display(description="used / limit", ordering="used")
+    @admin.display(description="used / limit", ordering="times_used")
     def uses(self, obj):
-        return f"{obj.used} / {'∞' if obj.usage_limit is None else obj.usage_limit}"
+        return f"{obj.times_used} / {'∞' if obj.usage_limit is None else obj.usage_limit}"
+
+    @admin.display(description="uses so far")
+    def uses_so_far(self, obj):
+        return getattr(obj, "times_used", 0)
 
     @admin.display(description="latest uses")
     def recent_redemptions(self, obj):

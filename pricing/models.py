@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
@@ -198,7 +198,9 @@ class Voucher(models.Model):
     usage_limit = models.PositiveIntegerField(
         "use limit", null=True, blank=True, help_text="How many orders may use it. Empty: no limit."
     )
-    # Kept with the redemptions, under the voucher's row lock; the database refuses more.
+    # The uses counted against `usage_limit`, by checkout under the row's lock; the database
+    # refuses more. Only while there is a limit: a code without one is never written by
+    # checkout (its uses are its redemptions), and save() counts them when a limit is set.
     used = models.PositiveIntegerField(default=0, editable=False)
     once_per_customer = models.BooleanField(
         "one use per customer",
@@ -245,17 +247,30 @@ class Voucher(models.Model):
     def __str__(self):
         return self.code
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, update_fields=None, **kwargs):
         self.code = normalize_code(self.code)
-        if self.pk is not None and kwargs.get("update_fields") is None and not self._state.adding:
-            # `used` is counted by checkout under the voucher's row lock: an edit saving the
-            # count it read earlier would undo the uses made since.
-            kwargs["update_fields"] = [
+        if self._state.adding:
+            super().save(*args, update_fields=update_fields, **kwargs)
+            return
+        if update_fields is None:
+            # `used` is counted by checkout: an edit saving the count it read earlier would
+            # undo the uses made since.
+            update_fields = [
                 field.name
                 for field in self._meta.concrete_fields
                 if not field.primary_key and field.name != "used"
             ]
-        super().save(*args, **kwargs)
+        update_fields = list(update_fields)
+        with transaction.atomic(using=kwargs.get("using")):
+            # FOR UPDATE waits for every checkout that priced an order with the code (each
+            # holds FOR KEY SHARE on it until it commits: pricing.services.voucher_find), and
+            # holds off new ones until this edit commits: no order is placed on terms that
+            # changed under it, and the count below misses no use in flight.
+            list(Voucher.objects.select_for_update().filter(pk=self.pk).values_list("pk"))
+            if self.usage_limit is not None and "usage_limit" in update_fields:
+                self.used = self.redemptions.count()
+                update_fields.append("used")
+            super().save(*args, update_fields=update_fields, **kwargs)
 
     def clean(self):
         self.code = normalize_code(self.code)

@@ -4,13 +4,14 @@ discount code can be used, and the breakdown of a cart (pricing.breakdown does t
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import F, Value
+from django.db import IntegrityError, connection
+from django.db.models import Exists, F, OuterRef, QuerySet, Value
 from django.utils import timezone
 
 from accounts.models import normalize_email
@@ -29,13 +30,6 @@ CODE = re.compile(r"[A-Z0-9_-]{1,40}")  # what Voucher.code allows, in capitals
 
 class VoucherError(Exception):
     """Why a discount code cannot be used, in words for the shopper."""
-
-
-class VoucherChanged(VoucherError):
-    """The code's terms were edited between pricing and redeeming: the total is not the same."""
-
-    def __init__(self, code):
-        super().__init__(f"The terms of {code} changed just now: check the new total.")
 
 
 class ShippingError(Exception):
@@ -86,32 +80,72 @@ def tax_terms(country, region="") -> Tax | None:
     return Tax(name=rate.name, rate=rate.rate, shipping_rate=rate.shipping_percent)
 
 
-def voucher_find(code: str) -> Voucher:
-    """The voucher for a code as typed (any letter case); VoucherError if there is none."""
+def voucher_find(code: str, *, lock: bool = False) -> Voucher:
+    """The voucher for a code as typed (any letter case); VoucherError if there is none.
+
+    `lock` (checkout, in its transaction): the row is read FOR KEY SHARE, held until commit. It
+    holds off staff edits and deletions of the code (Voucher.save takes FOR UPDATE) without
+    holding off other buyers: any number of checkouts share it, so buyers of a popular code
+    never queue for one another here. What the order is priced on is what it is placed with.
+    """
     code = normalize_code(code)
     if not CODE.fullmatch(code):
         # Not something a code could be (too long, a space, a NUL): no need to ask the database.
         shown = code.replace("\x00", "")[:40]
         raise VoucherError(f"{shown or 'That'} is not a valid discount code.")
-    voucher = Voucher.objects.filter(code=code).first()
+    sql, params = _voucher_by_code_sql(connection.vendor)
+    if lock and connection.features.has_select_for_update:
+        # The ORM's select_for_update has no FOR KEY SHARE. SQLite has no row locks: there the
+        # transactions, IMMEDIATE (settings), run one at a time anyway.
+        sql += " FOR KEY SHARE"
+    params = [code if param == CODE_MARKER else param for param in params]
+    voucher = next(iter(Voucher.objects.raw(sql, params)), None)
     if voucher is None or not voucher.is_active:
         raise VoucherError(f"{code or 'That'} is not a valid discount code.")
     return voucher
 
 
+CODE_MARKER = "\x00code"  # where the code goes in _voucher_by_code_sql's parameters
+
+
+@functools.cache
+def _voucher_by_code_sql(vendor: str) -> tuple[str, tuple]:
+    """voucher_find's statement and parameters, compiled by the ORM once per database engine:
+    compiling its two EXISTS took longer than running it, on every checkout with a code."""
+    through = (Voucher.products.through, Voucher.categories.through)
+    vouchers = Voucher.objects.filter(code=CODE_MARKER).annotate(
+        # Whether voucher_terms needs to read the goods the code is limited to (most: none).
+        limited_to_products=Exists(through[0].objects.filter(voucher=OuterRef("pk"))),
+        limited_to_categories=Exists(through[1].objects.filter(voucher=OuterRef("pk"))),
+    )
+    return vouchers[:1].query.sql_with_params()
+
+
+def key_shared(vouchers: QuerySet) -> Voucher | None:
+    """The first of `vouchers`, its row locked FOR KEY SHARE until the transaction ends (the
+    clause added to the statement the ORM compiles; on SQLite, no lock: see voucher_find)."""
+    if not connection.features.has_select_for_update:
+        return vouchers.first()
+    sql, params = vouchers[:1].query.sql_with_params()
+    return next(iter(Voucher.objects.raw(f"{sql} FOR KEY SHARE", params)), None)
+
+
 def voucher_terms(voucher: Voucher) -> Discount:
     """The code as the calculation sees it, with the products and categories it is limited to
-    (read in one query)."""
-    through_products = Voucher.products.through.objects.filter(voucher=voucher)
-    through_categories = Voucher.categories.through.objects.filter(voucher=voucher)
-    limits = through_products.annotate(kind=Value("product")).values_list("kind", "product_id")
-    limits = limits.union(
-        through_categories.annotate(kind=Value("category")).values_list("kind", "category_id"),
-        all=True,
-    )
+    (read in one query, and only if voucher_find found any)."""
     products, categories = set(), set()
-    for kind, pk in limits:
-        (products if kind == "product" else categories).add(pk)
+    if getattr(voucher, "limited_to_products", True) or getattr(
+        voucher, "limited_to_categories", True
+    ):
+        through_products = Voucher.products.through.objects.filter(voucher=voucher)
+        through_categories = Voucher.categories.through.objects.filter(voucher=voucher)
+        limits = through_products.annotate(kind=Value("product")).values_list("kind", "product_id")
+        limits = limits.union(
+            through_categories.annotate(kind=Value("category")).values_list("kind", "category_id"),
+            all=True,
+        )
+        for kind, pk in limits:
+            (products if kind == "product" else categories).add(pk)
     limited = bool(products or categories)
     return Discount(
         code=voucher.code,
@@ -185,15 +219,16 @@ def price(
     """The breakdown of `items` delivered to `country` by `method` with discount `code`.
 
     A code that cannot be used is left out, with the reason in `voucher_error`, unless `strict`
-    (checkout), where it raises VoucherError: an order is never placed without a discount the
-    shopper expected.
+    (checkout, in its transaction), where it raises VoucherError: an order is never placed
+    without a discount the shopper expected. There the code's row stays locked against staff
+    edits until the order is placed (voucher_find's `lock`).
     """
     lines = price_lines(items)
     voucher = discount = None
     error = ""
     if code:
         try:
-            voucher = voucher_find(code)
+            voucher = voucher_find(code, lock=strict)
             discount = voucher_check(voucher, lines, email=email)
         except VoucherError as exc:
             if strict:
@@ -213,78 +248,51 @@ def price(
 def voucher_redeem(*, voucher: Voucher, order, email: str) -> VoucherRedemption:
     """Record the order's use of the code, as the last write of its checkout.
 
-    Counts the use and takes the voucher's row lock in one statement (held until commit, so
-    the uses of one code are counted one checkout at a time; see _use_counted), and checks
-    again, under it, what another checkout or a staff edit may have changed
-    since the order was priced: the uses left, this customer's use, the dates; and that the
-    code still takes off what it took off then (else CartChanged: the total is not the one
-    the shopper saw). Checked last, the lock is held for the commit alone, not for the whole
-    checkout: buyers sharing a popular code queue for a moment, not for a checkout each.
-    The database refuses a use over the limit (a check constraint) and a second use by one
-    customer of a once-per-customer code (a unique index), whatever got past these checks.
+    `voucher` is the row price(strict=True) read and locked in this transaction: its terms,
+    limit and dates cannot have changed since (see voucher_find). What other checkouts may
+    have done meanwhile is settled here:
+    - A code with a use limit has the use counted in one conditional UPDATE, which takes the
+      row's lock until the commit that follows: racing checkouts are counted one at a time,
+      none past the limit (and the database's check would refuse one). Counted last, the lock
+      is held for the commit alone.
+    - A code without a limit is not written at all: its uses are its redemptions, and its
+      buyers never queue for its row (Voucher.used is counted from them when a limit is set).
+    - A once-per-customer code that the same customer used from another cart since this order
+      was priced: the unique index on (code, customer) refuses the second use, which waits for
+      the first to commit.
     """
-    locked = _use_counted(voucher)
-    if locked is None:
-        # Used up (or deleted) since the order was priced: say which.
-        current = Voucher.objects.filter(pk=voucher.pk).first()
-        if current is None:
-            raise VoucherError(f"{voucher.code} is not a valid discount code.")
-        voucher_usable(current, email=email)
-        raise VoucherError(f"{voucher.code} has been used up.")
-    if (locked.kind, locked.value, locked.min_subtotal) != (
-        voucher.kind,
-        voucher.value,
-        voucher.min_subtotal,
-    ):
-        raise VoucherChanged(locked.code)
-    locked.used -= 1  # as it was before this use, for the checks
-    voucher_usable(locked, email=email)
-    return VoucherRedemption.objects.create(
-        voucher=locked,
-        order=order,
-        customer=normalize_email(email),
-        once_per_customer=locked.once_per_customer,
-    )
-
-
-def _use_counted(voucher: Voucher) -> Voucher | None:
-    """Count one use of the code if it has one left, in one UPDATE, which takes the code's row
-    lock and returns the row as it is then; None if it had no use left (or is gone).
-
-    The condition is read again after waiting for another checkout's lock, so racing
-    checkouts cannot count past the limit. One statement instead of a locking read and an
-    update: this is the part of checkout that buyers sharing a code queue for.
-    """
-    meta = Voucher._meta
-    quote = connection.ops.quote_name
-    table, pk, used, limit = (
-        quote(name)
-        for name in (
-            meta.db_table,
-            meta.pk.column,
-            meta.get_field("used").column,
-            meta.get_field("usage_limit").column,
+    if voucher.usage_limit is not None:
+        counted = Voucher.objects.filter(pk=voucher.pk, used__lt=F("usage_limit")).update(
+            used=F("used") + 1
         )
-    )
-    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
-    # Only quoted names and a placeholder are formatted into the statement.
-    rows = Voucher.objects.raw(
-        f"UPDATE {table} SET {used} = {used} + 1 "  # noqa: S608
-        f"WHERE {pk} = %s AND ({limit} IS NULL OR {used} < {limit}) RETURNING {columns}",
-        [voucher.pk],
-    )
-    return next(iter(rows), None)
+        if not counted:
+            raise VoucherError(f"{voucher.code} has been used up.")
+    try:
+        return VoucherRedemption.objects.create(
+            voucher=voucher,
+            order=order,
+            customer=normalize_email(email),
+            once_per_customer=voucher.once_per_customer,
+        )
+    except IntegrityError as exc:
+        # Only the once-per-customer index can refuse it (the order is new). Raised straight
+        # out of the checkout's transaction, which rolls back: nothing else runs in it.
+        raise VoucherError(f"You have already used {voucher.code}.") from exc
 
 
 def voucher_give_back(*, order) -> bool:
     """Give the order's use of its code back (cancelled, expired, payment failed).
 
     Runs inside the order's status change, under the order's row lock, and the redemption row
-    goes with it: a second call finds nothing to give back. Returns whether a use came back.
+    goes with it: a second call finds nothing to give back. The code is read FOR KEY SHARE, so
+    a staff edit setting a limit (which counts the redemptions) waits for this one to go.
+    Returns whether a use came back.
     """
     redemption = VoucherRedemption.objects.filter(order=order).first()
     if redemption is None:
         return False
-    Voucher.objects.filter(pk=redemption.voucher_id).update(used=F("used") - 1)
+    voucher = key_shared(Voucher.objects.filter(pk=redemption.voucher_id))
+    if voucher.usage_limit is not None:
+        Voucher.objects.filter(pk=voucher.pk).update(used=F("used") - 1)
     redemption.delete()
     return True

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Address
 from accounts.tests.factories import UserFactory
 from cart.models import Cart, CartItem
+from catalog.models import ProductVariant
 from catalog.tests.factories import ProductFactory, only_variant
 from orders.access import GUEST_ORDERS
 from orders.models import Order, OrderStatus
@@ -192,10 +193,49 @@ def test_a_code_entered_at_checkout_is_applied_and_its_use_recorded(client, shop
     assert order.items.get().discount == Decimal("5.00")
     # 45.00 of goods after the discount, 4.00 standard shipping, 20 % VAT on both.
     assert order.total == Decimal("45.00") + Decimal("4.00") + Decimal("9.80")
-    assert VoucherRedemption.objects.get().order == order
-    voucher.refresh_from_db()
-    assert voucher.used == 1
+    assert VoucherRedemption.objects.get(voucher=voucher).order == order
     assert Cart.objects.get(user=shopper).voucher_code == ""
+
+
+@pytest.mark.parametrize(
+    ("terms", "queries"),
+    [
+        ({}, 2),  # read with the checkout's other figures; its use recorded
+        ({"usage_limit": 10}, 3),  # and its use counted
+        ({"once_per_customer": True}, 3),  # and this customer's earlier use looked for
+    ],
+    ids=["plain", "use-limit", "once-per-customer"],
+)
+def test_a_code_costs_a_fixed_few_queries_at_checkout(
+    client, shopper, uk, django_assert_num_queries, terms, queries
+):
+    VoucherFactory(code="SPRING10", **terms)
+    fill_cart(shopper, [(ProductFactory(price=Decimal("25.00"), stock=5), 2)])
+    _, hidden = opened(client, voucher_code="SPRING10")
+
+    # As a checkout without a code (test_checkout.py), whose cart lock also takes the code off
+    # the cart, plus the code's own.
+    with django_assert_num_queries(2 + 12 + queries + 2):
+        response = place(client, hidden, voucher_code="SPRING10")
+
+    assert response.status_code == 307
+    assert Order.objects.get().voucher_code == "SPRING10"
+    assert Cart.objects.get(user=shopper).voucher_code == ""
+
+
+def test_a_refused_checkout_leaves_the_code_on_the_cart(client, shopper, uk):
+    VoucherFactory(code="SPRING10")
+    product = ProductFactory(price=Decimal("25.00"), stock=5)
+    fill_cart(shopper, [(product, 2)])
+    Cart.objects.filter(user=shopper).update(voucher_code="SPRING10")
+    _, hidden = opened(client, voucher_code="SPRING10")
+    ProductVariant.objects.filter(product=product).update(stock=1)  # sold meanwhile
+
+    response = place(client, hidden, voucher_code="SPRING10")
+
+    assert response.status_code == 409
+    assert not Order.objects.exists()
+    assert Cart.objects.get(user=shopper).voucher_code == "SPRING10"
 
 
 def test_a_code_that_expired_after_the_page_was_shown_is_removed_and_nothing_placed(

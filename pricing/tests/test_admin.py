@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db.models import F
 from django.urls import reverse
 
 from accounts.tests.factories import StaffFactory, UserFactory
 from catalog import demo
 from catalog.demo import demo_pricing_seed
 from catalog.tests.factories import ProductFactory
+from orders.services import order_cancel
 from orders.tests.factories import place_order
 from pricing.admin import VoucherForm
 from pricing.models import (
@@ -175,43 +175,69 @@ def test_a_percentage_over_a_hundred_is_refused(admin):
     assert not Voucher.objects.exists()
 
 
+def uses_of(code, count):
+    """`count` orders placed through checkout with `code`."""
+    product = ProductFactory(price=Decimal("20.00"), stock=count)
+    return [place_order([(product, 1)], code=code) for _ in range(count)]
+
+
 def test_a_use_limit_under_the_uses_so_far_is_refused(admin):
-    voucher = VoucherFactory(code="SPRING", usage_limit=10)
-    Voucher.objects.filter(pk=voucher.pk).update(used=5)
+    voucher = VoucherFactory(code="SPRING")  # no limit: its uses are its redemptions alone
+    uses_of("SPRING", 2)
+
+    response = admin.post(
+        url("voucher", "change", voucher.pk), voucher_data(code="SPRING", usage_limit="1")
+    )
+
+    assert response.status_code == 200
+    assert "The code has been used 2 times: the limit cannot be lower." in errors(response)
+    assert Voucher.objects.get().usage_limit is None
+
+
+def test_a_limit_set_on_a_code_counts_the_uses_it_had_without_one(admin):
+    voucher = VoucherFactory(code="SPRING")
+    first, _ = uses_of("SPRING", 2)
+    assert Voucher.objects.get().used == 0  # not counted while it had no limit
 
     response = admin.post(
         url("voucher", "change", voucher.pk), voucher_data(code="SPRING", usage_limit="3")
     )
+    assert response.status_code == 302
+    assert (Voucher.objects.get().used, Voucher.objects.get().uses_left) == (2, 1)
+    order_cancel(order=first, source="test")  # a use given back is counted off again
 
-    assert response.status_code == 200
-    assert "The code has been used 5 times: the limit cannot be lower." in errors(response)
-    assert Voucher.objects.get().usage_limit == 10
+    assert (Voucher.objects.get().used, Voucher.objects.get().uses_left) == (1, 2)
 
 
-def test_used_is_shown_but_not_edited(admin):
+def test_the_uses_are_shown_but_not_edited(admin):
     voucher = VoucherFactory(code="SPRING")
-    Voucher.objects.filter(pk=voucher.pk).update(used=2)
+    uses_of("SPRING", 2)
 
     page = admin.get(url("voucher", "change", voucher.pk))
-    admin.post(url("voucher", "change", voucher.pk), voucher_data(code="SPRING", used="0"))
+    listed = admin.get(url("voucher")).content.decode()
+    admin.post(url("voucher", "change", voucher.pk), voucher_data(code="SPRING", used="9"))
 
     assert "used" not in page.context["adminform"].form.fields
-    assert Voucher.objects.get().used == 2
+    assert '<div class="readonly">2</div>' in page.content.decode()
+    assert "2 / ∞" in listed
+    assert VoucherRedemption.objects.count() == 2
+    assert Voucher.objects.get().used == 0
 
 
 def test_saving_a_voucher_keeps_a_use_counted_while_the_form_was_handled(admin, monkeypatch):
-    voucher = VoucherFactory(code="SPRING")
+    voucher = VoucherFactory(code="SPRING", usage_limit=5)
     clean = VoucherForm.clean
 
     def checkout_meanwhile(form):
         # A checkout redeems the code after the admin read the voucher, before it saves.
-        Voucher.objects.filter(pk=voucher.pk).update(used=F("used") + 1)
+        uses_of("SPRING", 1)
         return clean(form)
 
     monkeypatch.setattr(VoucherForm, "clean", checkout_meanwhile)
 
     response = admin.post(
-        url("voucher", "change", voucher.pk), voucher_data(code="SPRING", description="Spring")
+        url("voucher", "change", voucher.pk),
+        voucher_data(code="SPRING", description="Spring", usage_limit="5"),
     )
 
     assert response.status_code == 302

@@ -144,4 +144,4 @@ def test_a_once_per_customer_code_is_used_once_by_an_email_racing_from_two_carts
     assert sorted(e.lower() for e in Order.objects.values_list("email", flat=True)) == sorted(
         emails
     )
-    assert used("ONCE") == 4
+    assert used("ONCE") == 0  # no limit: counted by its redemptions alone

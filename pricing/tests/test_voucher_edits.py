@@ -1,5 +1,5 @@
 """A code edited by staff while an order is being placed with it: the order is not placed on
-the old terms (PostgreSQL, real concurrent connections)."""
+terms that changed under it (PostgreSQL, real concurrent connections)."""
 
 from decimal import Decimal
 
@@ -20,12 +20,12 @@ from pricing.tests.factories import VoucherFactory
 @pytest.mark.parametrize(
     ("edit", "error"),
     [
-        ({"value": Decimal("50")}, CartChanged),  # the order was priced at 10 % off
+        ({"value": Decimal("50")}, CartChanged),  # the shopper's page said 10 % off
         ({"usage_limit": 0}, None),  # used up by the edit: refused as a code, not a total
     ],
     ids=["value-changed", "limit-lowered"],
 )
-def test_a_code_edited_while_an_order_waits_to_record_its_use_is_checked_again(edit, error):
+def test_an_order_waits_for_a_staff_edit_of_its_code_and_is_priced_on_the_new_terms(edit, error):
     default_method("GB")
     voucher = VoucherFactory(code="EDITED", value=Decimal("10"))
     user = UserFactory()
@@ -37,7 +37,7 @@ def test_a_code_edited_while_an_order_waits_to_record_its_use_is_checked_again(e
         Voucher.objects.filter(pk=voucher.pk).update(**edit)
         checkout.start()
         pid = checkout.pids.get(timeout=10)
-        # The checkout priced the order on the committed terms, and now waits to record its use.
+        # The checkout waits to read the code (FOR KEY SHARE) until the edit commits.
         wait_for(lambda: blocked_by(pid, backend_pid()))
     checkout.join(timeout=10)
 
