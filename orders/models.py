@@ -9,20 +9,10 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 
 from accounts.models import SHIPPING_FIELDS, address_lines
+from orders.status import REVENUE_STATUSES, OrderStatus, state_of
 
-
-class OrderStatus(models.TextChoices):
-    PENDING_PAYMENT = "pending_payment", "Awaiting payment"
-    PAID = "paid", "Paid"
-    SHIPPED = "shipped", "Shipped"
-    DELIVERED = "delivered", "Delivered"
-    PAYMENT_FAILED = "payment_failed", "Payment failed"
-    CANCELLED = "cancelled", "Cancelled"
-    REFUNDED = "refunded", "Refunded"
-
-
-# Orders whose money the shop has: what revenue and "total spent" count.
-PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+# Orders whose money the shop has: what revenue and "total spent" count (orders/status.py).
+PAID_STATUSES = REVENUE_STATUSES
 
 
 class OrderQuerySet(models.QuerySet):
@@ -158,12 +148,26 @@ class Order(models.Model):
         return self.subtotal - self.discount
 
     @property
+    def state(self):
+        """What the order's status allows and how it is shown (orders/status.py)."""
+        return state_of(self.status)
+
+    @property
     def can_be_cancelled_by_customer(self):
-        return self.status == OrderStatus.PENDING_PAYMENT
+        return self.state.awaits_payment
 
     @property
     def can_be_put_back_in_cart(self):
-        return self.status in (OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED)
+        return self.state.reorderable
+
+    @property
+    def return_heading(self):
+        """The payment return page's heading for this order's status ("" where it thanks)."""
+        return self.state.return_heading.format(number=self.number)
+
+    @property
+    def return_note(self):
+        return self.state.return_note.format(number=self.number)
 
 
 class OrderItem(models.Model):

@@ -25,6 +25,7 @@ from orders.exceptions import (
 )
 from orders.models import Order, OrderEvent, OrderItem, OrderStatus
 from orders.signals import order_cancel_requested, order_status_changing
+from orders.status import STATUSES
 from pricing.services import (
     ShippingError,
     VoucherError,
@@ -37,15 +38,6 @@ from pricing.services import (
 logger = logging.getLogger(__name__)
 
 S = OrderStatus
-# The status graph, drawn in the README ("Checkout and orders"). Terminal states have no entry.
-TRANSITIONS = {
-    S.PENDING_PAYMENT: {S.PAID, S.PAYMENT_FAILED, S.CANCELLED},
-    S.PAID: {S.SHIPPED, S.REFUNDED},
-    S.SHIPPED: {S.DELIVERED},
-}
-# Moves that give the order's stock back. Both end in terminal states, so it happens once.
-RESTOCKING = {(S.PENDING_PAYMENT, S.PAYMENT_FAILED), (S.PENDING_PAYMENT, S.CANCELLED)}
-EMAILED = {S.PAID: "paid", S.SHIPPED: "shipped", S.CANCELLED: "cancelled"}
 # How often order_cancel expires sessions and tries again when a new one keeps appearing.
 CANCEL_ATTEMPTS = 3
 
@@ -169,7 +161,7 @@ def _order_place(checkout, number):
         note="Order placed" if checkout.user else "Order placed as a guest",
     )
     # Queued in this transaction (the outbox's worker sends it): no mail server is waited on.
-    queue_order_email(order, "placed", lines)
+    queue_order_email(order, STATUSES[S.PENDING_PAYMENT].email, lines)
     _redeem(checkout, order, priced)
     logger.info("order placed: %s total %s %s", order.number, order.total, order.currency)
     return order, True
@@ -389,9 +381,10 @@ def _stock_take(items):
 
 @transaction.atomic
 def order_transition(*, order, to, actor=None, source, note=""):
-    """Move an order along the status graph; the only code that changes `Order.status`.
+    """Move an order along the status graph (orders/status.py); the only code that changes
+    `Order.status`.
 
-    Locks the order, refuses a move the graph does not allow (IllegalTransition) or one a
+    Locks the order, refuses a move the table does not allow (IllegalTransition) or one a
     receiver of order_status_changing refuses (an OrderError: e.g. shipping while a refund is
     pending), gives the stock back when the order is cancelled or its payment fails, records an
     OrderEvent, and queues the customer's email in the same transaction.
@@ -399,7 +392,7 @@ def order_transition(*, order, to, actor=None, source, note=""):
     to = S(to)
     locked = Order.objects.select_for_update().get(pk=order.pk)
     from_status = S(locked.status)
-    if to not in TRANSITIONS.get(from_status, ()):
+    if to not in STATUSES[from_status].moves:
         raise IllegalTransition(locked, to)
     order_status_changing.send(sender=Order, order=locked, to=to)
 
@@ -410,9 +403,10 @@ def order_transition(*, order, to, actor=None, source, note=""):
         fields.append("paid_at")
     locked.save(update_fields=fields)
 
-    if (from_status, to) in RESTOCKING:
-        # The order's discount code use comes back with its stock, once: these moves end in
-        # terminal states, and the order's row lock orders the racing cancel paths.
+    state = STATUSES[to]
+    if state.restocks:
+        # The order's discount code use comes back with its stock, once: only terminal
+        # statuses restock, and the order's row lock orders the racing cancel paths.
         voucher_give_back(order=locked)
         for item in locked.items.order_by("variant_id"):
             ProductVariant.objects.filter(pk=item.variant_id).update(
@@ -423,8 +417,8 @@ def order_transition(*, order, to, actor=None, source, note=""):
     OrderEvent.objects.create(
         order=locked, from_status=from_status, to_status=to, actor=actor, source=source, note=note
     )
-    if to in EMAILED:
-        queue_order_email(locked, EMAILED[to])
+    if state.email:
+        queue_order_email(locked, state.email)
     logger.info("order %s: %s -> %s by %s", locked.number, from_status, to, source)
 
     order.status, order.paid_at, order.updated = locked.status, locked.paid_at, locked.updated
@@ -440,7 +434,7 @@ def order_cancel(*, order, actor=None, source, note=""):
     itself refuse (PaymentInProgress, under the order's lock); it is expired in turn and the
     cancel tried again.
     """
-    if order.status != S.PENDING_PAYMENT:
+    if S.CANCELLED not in order.state.moves:
         raise IllegalTransition(order, S.CANCELLED)
     for attempt in range(CANCEL_ATTEMPTS):
         order_cancel_requested.send(sender=Order, order=order)
