@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -83,7 +84,21 @@ class Order(models.Model):
     checkout_token = models.UUIDField(unique=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # Stamped by order_transition as the order moves (orders/status.py: State.stamp).
     paid_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    # Given when the order is marked shipped. One parcel per order: partial shipments are not
+    # supported.
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    tracking_url = models.URLField(
+        "tracking link",
+        max_length=500,
+        blank=True,
+        # Shown as a link to the customer: the web's schemes only.
+        validators=[URLValidator(schemes=["http", "https"])],
+    )
 
     objects = OrderQuerySet.as_manager()
 

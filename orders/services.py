@@ -380,7 +380,7 @@ def _stock_take(items):
 
 
 @transaction.atomic
-def order_transition(*, order, to, actor=None, source, note=""):
+def order_transition(*, order, to, actor=None, source, note="", details=None):
     """Move an order along the status graph (orders/status.py); the only code that changes
     `Order.status`.
 
@@ -388,22 +388,33 @@ def order_transition(*, order, to, actor=None, source, note=""):
     receiver of order_status_changing refuses (an OrderError: e.g. shipping while a refund is
     pending), gives the stock back when the order is cancelled or its payment fails, records an
     OrderEvent, and queues the customer's email in the same transaction.
+
+    `details`: the fields the new status asks for (State.details: the tracking, when shipped),
+    written with the move and checked by the fields' validators (ValidationError, and nothing
+    changes).
     """
     to = S(to)
+    state = STATUSES[to]
+    details = details or {}
+    if not set(details) <= set(state.details):
+        raise ValueError(f"moving to {to} takes {state.details or 'no details'}, not {details}")
     locked = Order.objects.select_for_update().get(pk=order.pk)
     from_status = S(locked.status)
     if to not in STATUSES[from_status].moves:
         raise IllegalTransition(locked, to)
     order_status_changing.send(sender=Order, order=locked, to=to)
 
+    for field, value in details.items():
+        setattr(locked, field, value)
+    if details:
+        locked.clean_fields(exclude=[f.name for f in Order._meta.fields if f.name not in details])
     locked.status = to
-    fields = ["status", "updated"]
-    if to == S.PAID:
-        locked.paid_at = timezone.now()
-        fields.append("paid_at")
+    fields = ["status", "updated", *details]
+    if state.stamp:
+        setattr(locked, state.stamp, timezone.now())
+        fields.append(state.stamp)
     locked.save(update_fields=fields)
 
-    state = STATUSES[to]
     if state.restocks:
         # The order's discount code use comes back with its stock, once: only terminal
         # statuses restock, and the order's row lock orders the racing cancel paths.
@@ -421,7 +432,8 @@ def order_transition(*, order, to, actor=None, source, note=""):
         queue_order_email(locked, state.email)
     logger.info("order %s: %s -> %s by %s", locked.number, from_status, to, source)
 
-    order.status, order.paid_at, order.updated = locked.status, locked.paid_at, locked.updated
+    for field in fields:
+        setattr(order, field, getattr(locked, field))
     return order
 
 

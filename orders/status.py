@@ -55,6 +55,10 @@ class State:
     reorderable: bool = False
     # How the status badge is coloured: status--<tone> in static/css/shop.css.
     tone: str = "neutral"
+    # The order's field stamped with the time it moves into it.
+    stamp: str = ""
+    # The order's fields staff give with the move into it (order_transition's `details`).
+    details: tuple[str, ...] = ()
     # What the page a shopper comes back to from the payment service says, with {number}.
     return_heading: str = ""
     return_note: str = ""
@@ -88,6 +92,7 @@ STATUSES = {
             email="paid",
             revenue=True,
             tone="good",
+            stamp="paid_at",
         ),
         State(
             S.SHIPPED,
@@ -96,8 +101,10 @@ STATUSES = {
             email="shipped",
             revenue=True,
             tone="good",
+            stamp="shipped_at",
+            details=("carrier", "tracking_number", "tracking_url"),
         ),
-        State(S.DELIVERED, "Delivered", revenue=True, tone="good"),
+        State(S.DELIVERED, "Delivered", revenue=True, tone="good", stamp="delivered_at"),
         State(
             S.PAYMENT_FAILED,
             "Payment failed",
