@@ -88,6 +88,8 @@ class Order(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Sequential per year with no gaps, given when the order is paid (orders/invoices.py).
+    invoice_number = models.CharField(max_length=20, unique=True, null=True, blank=True)
     # Given when the order is marked shipped. One parcel per order: partial shipments are not
     # supported.
     carrier = models.CharField(max_length=100, blank=True)
@@ -183,6 +185,16 @@ class Order(models.Model):
     @property
     def return_note(self):
         return self.state.return_note.format(number=self.number)
+
+
+class InvoiceSequence(models.Model):
+    """The last invoice number given in a year: one row per year, counted up under its lock."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
 
 
 class OrderItem(models.Model):

@@ -23,6 +23,7 @@ from orders.exceptions import (
     PaymentInProgress,
     Shortage,
 )
+from orders.invoices import invoice_number_next
 from orders.models import Order, OrderEvent, OrderItem, OrderStatus
 from orders.signals import order_cancel_requested, order_status_changing
 from orders.status import STATUSES
@@ -410,9 +411,15 @@ def order_transition(*, order, to, actor=None, source, note="", details=None):
         locked.clean_fields(exclude=[f.name for f in Order._meta.fields if f.name not in details])
     locked.status = to
     fields = ["status", "updated", *details]
+    now = timezone.now()
     if state.stamp:
-        setattr(locked, state.stamp, timezone.now())
+        setattr(locked, state.stamp, now)
         fields.append(state.stamp)
+    if state.invoices and not locked.invoice_number:
+        # Last before the save: the year's counter stays locked only for the rest of this
+        # short transaction.
+        locked.invoice_number = invoice_number_next(now)
+        fields.append("invoice_number")
     locked.save(update_fields=fields)
 
     if state.restocks:

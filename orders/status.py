@@ -57,6 +57,8 @@ class State:
     tone: str = "neutral"
     # The order's field stamped with the time it moves into it.
     stamp: str = ""
+    # Moving into it gives the order its invoice number (once; orders/invoices.py).
+    invoices: bool = False
     # The order's fields staff give with the move into it (order_transition's `details`).
     details: tuple[str, ...] = ()
     # What the page a shopper comes back to from the payment service says, with {number}.
@@ -93,6 +95,7 @@ STATUSES = {
             revenue=True,
             tone="good",
             stamp="paid_at",
+            invoices=True,
         ),
         State(
             S.SHIPPED,

@@ -1,7 +1,8 @@
+from django.contrib import admin
 from django.urls import path
 
 import shop.converters  # noqa: F401  (registers the path converters used below)
-from orders import guest_views, views
+from orders import documents, guest_views, views
 
 app_name = "orders"
 
@@ -16,4 +17,15 @@ urlpatterns = [
     path("orders/<order_number:number>/", views.OrderDetailView.as_view(), name="detail"),
     path("orders/<order_number:number>/cancel/", views.cancel, name="cancel"),
     path("orders/<order_number:number>/put-back/", views.put_back_in_cart, name="put_back"),
+    # Staff documents: behind the back office's login (admin_view sends others to it).
+    path(
+        "staff/orders/<order_number:number>/invoice/",
+        admin.site.admin_view(documents.invoice),
+        name="invoice",
+    ),
+    path(
+        "staff/orders/<order_number:number>/packing-slip/",
+        admin.site.admin_view(documents.packing_slip),
+        name="packing_slip",
+    ),
 ]

@@ -10,7 +10,7 @@ from catalog.models import Category, Product
 from shop.pages.models import Page
 
 # Pages only a shopper's own session can see, and the back office: nothing there to index.
-PRIVATE_PATHS = ("/cart/", "/checkout/", "/orders/", "/accounts/", "/payments/")
+PRIVATE_PATHS = ("/cart/", "/checkout/", "/orders/", "/accounts/", "/payments/", "/staff/")
 
 
 class StoreSitemap(Sitemap):

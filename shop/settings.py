@@ -47,6 +47,10 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 STORE_NAME = env.str("STORE_NAME", default="Corner Shop")
+# The seller on invoices: the business's postal address (lines separated by "|") and its tax
+# registration (a VAT number, say). Empty: left off.
+STORE_ADDRESS = env.str("STORE_ADDRESS", default="")
+STORE_TAX_ID = env.str("STORE_TAX_ID", default="")
 # The store's public address (https://shop.example), for links in emails written with no
 # request at hand (a webhook, the back office, the worker). Empty: the first
 # CSRF_TRUSTED_ORIGINS entry, else the first ALLOWED_HOSTS name over https.
