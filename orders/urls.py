@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 
 import shop.converters  # noqa: F401  (registers the path converters used below)
-from orders import documents, exports, guest_views, views
+from orders import dashboard, documents, exports, guest_views, views
 
 app_name = "orders"
 
@@ -18,6 +18,11 @@ urlpatterns = [
     path("orders/<order_number:number>/cancel/", views.cancel, name="cancel"),
     path("orders/<order_number:number>/put-back/", views.put_back_in_cart, name="put_back"),
     # Staff documents: behind the back office's login (admin_view sends others to it).
+    path(
+        "staff/reports/sales/",
+        admin.site.admin_view(dashboard.sales_report_view),
+        name="sales_report",
+    ),
     path("staff/orders/export.csv", admin.site.admin_view(exports.orders_csv), name="export"),
     path(
         "staff/orders/<order_number:number>/invoice/",

@@ -166,7 +166,7 @@ def test_catalog_managers_cannot_see_or_change_orders(client):
 
     assert client.get(CHANGELIST).status_code == 403
     client.post(CHANGELIST, {"action": "mark_cancelled", "_selected_action": [order.pk]})
-    assert client.get(reverse("dashboard")).status_code == 403
+    assert "Orders and revenue" not in client.get(reverse("dashboard")).content.decode()
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING_PAYMENT
 
 
