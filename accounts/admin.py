@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.template.defaultfilters import pluralize
 
 from accounts.forms import StaffUserChangeForm, StaffUserCreationForm
-from accounts.models import Address, User
+from accounts.models import Address
 from accounts.services import (
     ADDRESS_BOOK_LIMIT,
     ADDRESS_FIELDS,
@@ -30,8 +30,9 @@ class AddressInline(admin.StackedInline):
         return super().get_formset(request, obj, validate_max=True, **kwargs)
 
 
-@admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Registered by shop.admin with the orders app's columns added (orders.admin)."""
+
     form = StaffUserChangeForm
     add_form = StaffUserCreationForm
     list_display = ("email", "full_name", "is_staff", "is_active", "date_joined", "last_login")

@@ -5,7 +5,6 @@ from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.admin import UserAdmin
-from accounts.models import User
 from orders.exceptions import OrderError
 from orders.models import PAID_STATUSES, Order, OrderEvent, OrderItem, OrderStatus
 from orders.services import order_cancel, order_transition
@@ -73,8 +72,9 @@ def _transition_action(to, description):
     )
 
 
-@admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
+    """Registered by shop.admin, with the payments app's additions (payments.admin)."""
+
     list_display = ("number", "email", "status", "total", "currency", "created", "paid_at")
     list_filter = (
         "status",
@@ -129,12 +129,11 @@ class OrderAdmin(admin.ModelAdmin):
         return False
 
 
-admin.site.unregister(User)
-
-
-@admin.register(User)
 class CustomerAdmin(UserAdmin):
-    """Customers with what they have ordered: for Order managers answering questions."""
+    """Customers with what they have ordered: for Order managers answering questions.
+
+    Here because accounts may not import orders; shop.admin registers it for User.
+    """
 
     list_display = (*UserAdmin.list_display, "order_count", "total_spent")
 

@@ -4,7 +4,6 @@ from django.contrib import admin, messages
 
 from orders.admin import OrderAdmin
 from orders.exceptions import OrderError
-from orders.models import Order
 from payments.models import Payment, WebhookEvent
 from payments.services import order_refund
 
@@ -54,11 +53,9 @@ def refund(modeladmin, request, queryset):
             )
 
 
-admin.site.unregister(Order)
-
-
-@admin.register(Order)
 class OrderWithPaymentsAdmin(OrderAdmin):
+    """Orders with their payment attempts and the refund action: registered by shop.admin."""
+
     inlines = [*OrderAdmin.inlines, PaymentInline]
     actions = [*OrderAdmin.actions, refund]
 

@@ -3,17 +3,21 @@
 from django.conf import settings
 from django.core.checks import Error, register
 
+from payments.providers import provider, provider_path
 from shop.money import fits_currency
 
 
 @register("payments")
 def local_stand_in_is_development_only(app_configs, **kwargs):
-    if settings.PAYMENT_BACKEND == "local" and not settings.DEBUG:
+    # Beside the refusal in settings, which sees only the names of the built-in stand-in: this
+    # sees the class, whatever path leads to it.
+    if provider().development_only and not settings.DEBUG:
         return [
             Error(
-                "PAYMENT_BACKEND is 'local' while DEBUG is off.",
-                hint="The local stand-in takes no money. Set STRIPE_SECRET_KEY and "
-                "STRIPE_WEBHOOK_SECRET (PAYMENT_BACKEND=stripe) in production.",
+                f"The payment provider {provider_path()} is a development stand-in and DEBUG "
+                "is off.",
+                hint="A stand-in takes no money. Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET "
+                "(PAYMENT_BACKEND=stripe, PAYMENT_PROVIDER empty) in production.",
                 id="payments.E001",
             )
         ]

@@ -1,4 +1,5 @@
-"""Signal receivers of the payments app (the signals are described in orders.signals)."""
+"""Signal receivers of the payments app (the signals are described in orders.signals and
+payments.providers.local)."""
 
 from django.dispatch import receiver
 
@@ -6,7 +7,8 @@ from orders.exceptions import PaymentInProgress, RefundPending
 from orders.models import OrderStatus
 from orders.signals import order_cancel_requested, order_status_changing
 from payments.models import PaymentStatus
-from payments.services import open_sessions_expire
+from payments.providers.local import event_sent
+from payments.services import WebhookResult, open_sessions_expire, webhook_receive
 
 
 @receiver(order_cancel_requested, dispatch_uid="payments.expire_open_sessions")
@@ -30,3 +32,9 @@ def refuse_moves_with_money_in_flight(sender, order, to, **kwargs):
         order.payments.filter(status=PaymentStatus.STARTING).update(status=PaymentStatus.EXPIRED)
         if order.payments.filter(status=PaymentStatus.OPEN).exists():
             raise PaymentInProgress(order)
+
+
+@receiver(event_sent, dispatch_uid="payments.deliver_stand_in_event")
+def deliver_stand_in_event(sender, body, signature, **kwargs) -> WebhookResult:
+    """The stand-in's events reach the webhook handler as Stripe's reach the webhook URL."""
+    return webhook_receive(body=body, signature=signature)

@@ -5,14 +5,10 @@ lock, so the webhook, the success page and reconcile_payments can all apply the 
 without paying an order twice. Calls to the provider happen outside database transactions.
 """
 
-import json
 import logging
-import re
-import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,24 +16,24 @@ from django.utils import timezone
 from orders.exceptions import IllegalTransition, OrderError
 from orders.models import Order, OrderStatus
 from orders.services import order_cancel, order_transition
-from payments.gateways import (
+from payments.models import Payment, PaymentStatus, WebhookEvent
+from payments.providers import (
+    Charge,
+    Event,
     GatewayError,
     IdempotencyConflict,
+    MalformedEvent,
+    PaymentProvider,
     Session,
-    gateway,
-    integer_field,
+    provider,
     session_amount,
-    session_from_provider,
     session_is_paid,
     session_line_items,
-    text_field,
 )
-from payments.models import Payment, PaymentStatus, WebhookEvent
 from shop.money import fits_currency, to_minor_units
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_TOLERANCE = 300  # seconds, as Stripe's own libraries use
 EXPIRY_MARGIN = timedelta(minutes=2)  # do not send a shopper to a session about to expire
 MIN_SESSION = timedelta(minutes=30)  # the shortest session Stripe makes
 SOURCE = "payment provider"
@@ -59,13 +55,13 @@ def payment_start(*, order: Order, success_url: str, cancel_url: str) -> Payment
     key and gets the same session. The order is checked again, under its row lock, before the
     session is handed out: one cancelled meanwhile gets no session (it is expired at once).
     """
-    provider = gateway()
+    payment_provider = provider()
     for _ in range(2):
-        payment = _attempt_reserve(order, provider.name)
+        payment = _attempt_reserve(order, payment_provider.name)
         if payment.status == PaymentStatus.OPEN:
             return payment
         try:
-            session = provider.create_session(
+            session = payment_provider.create_session(
                 order=payment.order,
                 attempt=payment.attempt,
                 success_url=success_url,
@@ -87,11 +83,11 @@ def payment_start(*, order: Order, success_url: str, cancel_url: str) -> Payment
                 "We could not reach the payment service. Your order is saved and its items are "
                 "set aside: please try again in a minute."
             ) from exc
-        return _attempt_open(payment, session, provider)
+        return _attempt_open(payment, session, payment_provider)
     raise PaymentUnavailable("Payment could not be started just now: please try again.")
 
 
-def _session_request(order):
+def _session_request(order: Order) -> int:
     """The amount the provider will be asked for, in minor units, checked against the order.
 
     Lines are sent in minor units; if a figure has more decimals than the currency (a price
@@ -116,7 +112,7 @@ def _session_request(order):
 
 
 @transaction.atomic
-def _attempt_reserve(order, provider_name):
+def _attempt_reserve(order: Order, provider_name: str) -> Payment:
     """Under the order's row lock: the open session, the attempt being started, or a new one."""
     locked = Order.objects.select_for_update().get(pk=order.pk)
     if locked.status != OrderStatus.PENDING_PAYMENT:
@@ -146,7 +142,7 @@ def _attempt_reserve(order, provider_name):
     return payment
 
 
-def _attempt_open(payment, session, provider):
+def _attempt_open(payment: Payment, session: Session, payment_provider: PaymentProvider) -> Payment:
     """Record the session the provider made, if its order may still be paid; else expire it."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=payment.order_id)
@@ -166,7 +162,7 @@ def _attempt_open(payment, session, provider):
             payment.status = PaymentStatus.EXPIRED
             payment.save(update_fields=["session_id", "status", "updated"])
     try:
-        provider.expire_session(session.id)
+        payment_provider.expire_session(session.id)
     except GatewayError as exc:
         logger.warning("session %s of order %s could not be expired: %s",
                        session.id, order.number, exc)  # fmt: skip
@@ -176,7 +172,7 @@ def _attempt_open(payment, session, provider):
 # --- Applying what the provider tells us -------------------------------------------------------
 
 
-def _amount_matches(payment, session):
+def _amount_matches(payment: Payment, session: Session) -> bool:
     """The provider collected exactly what it was asked to, in the order's currency."""
     return (
         session.amount_total == payment.amount_minor
@@ -184,7 +180,7 @@ def _amount_matches(payment, session):
     )
 
 
-def _refund_automatically(payment, reason):
+def _refund_automatically(payment: Payment, reason: str) -> None:
     """Money the order cannot keep: refund it after commit, and say why (shopper and staff)."""
     payment.status = PaymentStatus.REFUND_PENDING
     payment.refund_reason = reason[:255]
@@ -192,7 +188,7 @@ def _refund_automatically(payment, reason):
     transaction.on_commit(lambda: refund_send(payment_id=payment.pk), robust=True)
 
 
-def _fulfil(payment, session):
+def _fulfil(payment: Payment, session: Session) -> str:
     """The session was paid. Mark the order paid, or give the money back if it cannot ship."""
     order = payment.order
     # Applied once, whoever comes first (webhook, success page, reconcile_payments): applying
@@ -222,7 +218,7 @@ def _fulfil(payment, session):
     return f"order {order.number} paid"
 
 
-def _another_attempt_live(payment):
+def _another_attempt_live(payment: Payment) -> bool:
     """Whether the order has a newer session open, or one being made, besides this payment."""
     return (
         payment.order.payments.exclude(pk=payment.pk)
@@ -231,7 +227,7 @@ def _another_attempt_live(payment):
     )
 
 
-def _payment_failed(payment):
+def _payment_failed(payment: Payment) -> str:
     if payment.status != PaymentStatus.OPEN:
         return f"payment already {payment.status}"
     payment.status = PaymentStatus.FAILED
@@ -250,7 +246,7 @@ def _payment_failed(payment):
     return f"order {payment.order.number} payment failed, stock back"
 
 
-def _expired(payment, cancel_order=True):
+def _expired(payment: Payment, cancel_order: bool = True) -> str:
     if payment.status != PaymentStatus.OPEN:
         return f"payment already {payment.status}"
     payment.status = PaymentStatus.EXPIRED
@@ -269,10 +265,10 @@ def _expired(payment, cancel_order=True):
     return f"order {order.number} expired unpaid, stock back"
 
 
-def _refunded(payment, charge):
+def _refunded(payment: Payment, charge: Charge) -> str:
     if payment.status == PaymentStatus.REFUNDED:
         return "refund already recorded"
-    if charge["amount_refunded"] < charge["amount"]:
+    if charge.amount_refunded < charge.amount:
         return f"partial refund on order {payment.order.number}: recorded, order unchanged"
     was_automatic = bool(payment.refund_reason)
     payment.status = PaymentStatus.REFUNDED
@@ -286,7 +282,7 @@ def _refunded(payment, charge):
     return f"order {payment.order.number} refunded"
 
 
-def _locked_payment(**lookup):
+def _locked_payment(**lookup: str) -> Payment | None:
     return Payment.objects.select_for_update().select_related("order").filter(**lookup).first()
 
 
@@ -312,73 +308,11 @@ class WebhookResult:
     message: str
 
 
-@dataclass(frozen=True)
-class Event:
-    id: str
-    type: str
-    object: dict
-    object_id: str
-
-
-class MalformedEvent(ValueError):
-    """A signed body the store cannot read as an event: refused with 400, nothing recorded."""
-
-
-EVENT_ID = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, as Stripe's ids are
-EVENT_TYPE = re.compile(r"[a-z0-9_.]{1,100}")
-
-
-def _verify(body, signature):
-    """True if the body is signed with our secret within the tolerance."""
-    try:
-        stripe.WebhookSignature.verify_header(
-            body.decode("utf-8"),
-            signature or "",
-            settings.STRIPE_WEBHOOK_SECRET,
-            SIGNATURE_TOLERANCE,
-        )
-    except (stripe.SignatureVerificationError, UnicodeDecodeError):
-        return False
-    # The SDK accepts timestamps from the future; a replay window should not.
-    stamp = dict(part.split("=", 1) for part in signature.split(",") if "=" in part).get("t", "0")
-    return stamp.isdigit() and int(stamp) <= time.time() + SIGNATURE_TOLERANCE
-
-
-def _parse(body):
-    """The event in a verified body, with every field the store reads checked for its type."""
-    try:
-        event = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than Python's
-        raise MalformedEvent("not JSON") from exc
-    if not isinstance(event, dict):
-        raise MalformedEvent("not an event")
-    event_id, kind, data = event.get("id"), event.get("type"), event.get("data")
-    if not (isinstance(event_id, str) and EVENT_ID.fullmatch(event_id)):
-        raise MalformedEvent("bad event id")
-    if not (isinstance(kind, str) and EVENT_TYPE.fullmatch(kind)):
-        raise MalformedEvent("bad event type")
-    obj = data.get("object") if isinstance(data, dict) else None
-    if not isinstance(obj, dict):
-        raise MalformedEvent("no data.object")
-    try:
-        object_id = text_field(obj, "id")
-        if kind.startswith("checkout.session."):
-            session_from_provider(obj)
-        elif kind == "charge.refunded":
-            text_field(obj, "payment_intent")
-            if None in (integer_field(obj, "amount"), integer_field(obj, "amount_refunded")):
-                raise ValueError("amounts missing")
-    except ValueError as exc:
-        raise MalformedEvent(str(exc)) from exc
-    return Event(id=event_id, type=kind, object=obj, object_id=object_id)
-
-
-def _handle(event):
-    kind, obj = event.type, event.object
+def _handle(event: Event) -> str:
+    kind, session, charge = event.type, event.session, event.charge
     if not event.object_id:
         return f"{kind} without an object id: ignored"
-    if kind.startswith("checkout.session."):
-        session = session_from_provider(obj)
+    if session is not None:
         with transaction.atomic():
             payment = _locked_payment(session_id=session.id)
             if payment is None:
@@ -396,21 +330,22 @@ def _handle(event):
                 return _payment_failed(payment)
             if kind == "checkout.session.expired":
                 return _expired(payment)
-    if kind == "charge.refunded":
+    if charge is not None:
         with transaction.atomic():
-            payment = _locked_payment(payment_intent=obj.get("payment_intent") or "-")
+            payment = _locked_payment(payment_intent=charge.payment_intent or "-")
             if payment is None:
-                return f"refund for unknown payment {obj.get('payment_intent')}: ignored"
-            return _refunded(payment, obj)
+                return f"refund for unknown payment {charge.payment_intent or '-'}: ignored"
+            return _refunded(payment, charge)
     return f"{kind}: not handled"
 
 
 def webhook_receive(*, body: bytes, signature: str | None) -> WebhookResult:
     """Verify, record once, and apply a provider event. The answer is what the provider sees."""
-    if not _verify(body, signature):
+    payment_provider = provider()
+    if not payment_provider.verify_webhook(body=body, signature=signature):
         return WebhookResult(400, "invalid signature")
     try:
-        event = _parse(body)
+        event = payment_provider.parse_webhook(body)
     except MalformedEvent as exc:
         logger.warning("signed webhook refused: %s", exc)
         return WebhookResult(400, f"malformed event: {exc}")
@@ -435,13 +370,13 @@ def webhook_receive(*, body: bytes, signature: str | None) -> WebhookResult:
 # --- Refunds, cancellation, clean-up -----------------------------------------------------------
 
 
-def refund_send(*, payment_id):
+def refund_send(*, payment_id: int) -> bool:
     """Ask the provider to refund a payment marked refund_pending. Safe to call again."""
     payment = Payment.objects.select_related("order").get(pk=payment_id)
     if payment.status != PaymentStatus.REFUND_PENDING:
         return False
     try:
-        gateway().refund(payment=payment, idempotency_key=f"refund-payment-{payment.pk}")
+        provider().refund(payment=payment, idempotency_key=f"refund-payment-{payment.pk}")
     except GatewayError as exc:
         logger.error("refund of %s (order %s) failed, reconcile_payments will retry: %s",
                      payment.session_id, payment.order.number, exc)  # fmt: skip
@@ -476,15 +411,15 @@ class ProviderUnavailable(OrderError):
     """The payment provider did not answer (or refused): nothing changed, try again later."""
 
 
-def open_sessions_expire(*, order):
+def open_sessions_expire(*, order: Order) -> None:
     """Expire the order's open sessions so they can no longer be paid (before a cancel).
 
     If one turns out to be paid already, the payment is applied and the cancel is refused.
     """
-    provider = gateway()
+    payment_provider = provider()
     for payment in order.payments.filter(status=PaymentStatus.OPEN):
         try:
-            session = provider.expire_session(payment.session_id)
+            session = payment_provider.expire_session(payment.session_id)
         except GatewayError as exc:
             raise ProviderUnavailable(
                 f"Order {order.number} could not be cancelled just now: the payment service did "
@@ -508,11 +443,11 @@ class Sweep:
     failed: list = field(default_factory=list)
 
 
-def _one_line(exc):
+def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def unpaid_orders_release(*, older_than, dry_run=False) -> Sweep:
+def unpaid_orders_release(*, older_than: datetime, dry_run: bool = False) -> Sweep:
     """Cancel orders still awaiting payment that were placed before `older_than`.
 
     Two runs at once are safe: each order moves once.
@@ -541,13 +476,13 @@ def unpaid_orders_release(*, older_than, dry_run=False) -> Sweep:
     return sweep
 
 
-def payments_reconcile(*, older_than) -> Sweep:
+def payments_reconcile(*, older_than: datetime) -> Sweep:
     """Ask the provider about open sessions of pending orders and pending refunds; apply answers.
 
     A lost webhook then never leaves a paid order pending. `done` holds what changed.
     """
     sweep = Sweep()
-    provider = gateway()
+    payment_provider = provider()
     open_payments = Payment.objects.filter(
         status=PaymentStatus.OPEN,
         order__status=OrderStatus.PENDING_PAYMENT,
@@ -556,7 +491,7 @@ def payments_reconcile(*, older_than) -> Sweep:
     for payment in open_payments.order_by("created"):
         what = f"{payment.session_id} (order {payment.order.number})"
         try:
-            outcome = session_apply(session=provider.retrieve_session(payment.session_id))
+            outcome = session_apply(session=payment_provider.retrieve_session(payment.session_id))
         except GatewayError as exc:
             reason = f"payment service: {_one_line(exc)}"
             logger.error("reconcile_payments: %s not checked: %s", what, reason)

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from orders.access import order_for_request, visible_orders
 from orders.models import OrderStatus
-from payments import local
-from payments.gateways import GatewayError, gateway, session_line_items
 from payments.models import Payment, PaymentStatus
+from payments.providers import GatewayError, provider, session_line_items
+from payments.providers.local import LocalProvider
 from payments.services import PaymentUnavailable, payment_start, session_apply, webhook_receive
 from shop.money import minor_unit_exponent
 
@@ -73,7 +73,7 @@ CONFIRM_INTERVAL = 5  # seconds
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
 
 
-def _confirm_with_provider(session_id):
+def _confirm_with_provider(session_id: str) -> None:
     """Apply what the provider says about the session, unless it was asked a moment ago."""
     # The rate-limit cache: it keeps counting in the worker's memory while Redis is away, so
     # the throttle holds (and the page still asks) whatever Redis does.
@@ -81,7 +81,7 @@ def _confirm_with_provider(session_id):
     if not throttle.add(f"payments:confirm:{session_id}", 1, timeout=CONFIRM_INTERVAL):
         return
     try:
-        session_apply(session=gateway().retrieve_session(session_id))
+        session_apply(session=provider().retrieve_session(session_id))
     except GatewayError as exc:
         logger.warning("could not confirm session %s: %s", session_id, exc)
 
@@ -128,23 +128,25 @@ def webhook(request):
     return HttpResponse(result.message, status=result.status, content_type="text/plain")
 
 
-# --- The local stand-in (PAYMENT_BACKEND=local, development only) ------------------------------
+# --- The local stand-in's page (payments.providers.local, development only) --------------------
 
 
-def _local_payment(request, session_id):
-    if settings.PAYMENT_BACKEND != "local":
+def _stand_in_payment(request, session_id: str) -> tuple[LocalProvider, Payment]:
+    stand_in = provider()
+    if not isinstance(stand_in, LocalProvider):
         raise Http404("The local payment stand-in is off.")
-    return get_object_or_404(
+    payment = get_object_or_404(
         Payment.objects.select_related("order").filter(order__in=visible_orders(request)),
         session_id=session_id,
-        provider="local",
+        provider=stand_in.name,
     )
+    return stand_in, payment
 
 
 @require_GET
 @_signed_out_to_login
 def local_checkout(request, session_id):
-    payment = _local_payment(request, session_id)
+    _, payment = _stand_in_payment(request, session_id)
     # The lines a Stripe page would list: the same ones the session is asked to charge.
     scale = Decimal(10) ** minor_unit_exponent(payment.currency)
     lines = [
@@ -164,10 +166,10 @@ def local_checkout(request, session_id):
 
 @require_POST
 def local_pay(request, session_id):
-    payment = _local_payment(request, session_id)
+    stand_in, payment = _stand_in_payment(request, session_id)
     if payment.status == PaymentStatus.OPEN:
         if request.POST.get("outcome") == "fail":
-            local.fail(payment)
+            stand_in.fail(payment)
         else:
-            local.pay(payment)
+            stand_in.pay(payment)
     return redirect(f"{reverse('payments:success')}?session_id={session_id}")

@@ -1,10 +1,23 @@
-"""The email outbox in the back office: what was sent, what failed and why, and resending."""
+"""The email outbox in the back office, and the pages several apps build together.
+
+Users and orders each have one admin class made of several apps' parts (accounts' users with
+orders' columns, orders with payments' inline and refund action). Each app extends the class
+of the app below it, and the final class is registered here, once, so nothing is registered
+and then replaced.
+"""
 
 from django.contrib import admin, messages
 from django.utils.text import Truncator
 
+from accounts.models import User
+from orders.admin import CustomerAdmin
+from orders.models import Order
+from payments.admin import OrderWithPaymentsAdmin
 from shop.emails import STUCK_AFTER, email_resend
 from shop.models import Email
+
+admin.site.register(User, CustomerAdmin)
+admin.site.register(Order, OrderWithPaymentsAdmin)
 
 HIDDEN_BODY = "(hidden: it holds a password-reset link, which is as good as the password)"
 

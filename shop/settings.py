@@ -396,12 +396,26 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 PAYMENT_BACKEND = env.str("PAYMENT_BACKEND", default="stripe" if STRIPE_SECRET_KEY else "local")
 if PAYMENT_BACKEND not in ("stripe", "local"):
     raise ImproperlyConfigured("PAYMENT_BACKEND must be 'stripe' or 'local'.")
+# The provider class (a payments.providers.PaymentProvider) as a dotted path. Empty: the one
+# PAYMENT_BACKEND names (payments.providers.BUILT_IN), looked up when used, so that switching
+# PAYMENT_BACKEND alone keeps switching the provider.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="")
+_STAND_IN = "payments.providers.local.LocalProvider"
 if not DEBUG and PAYMENT_BACKEND == "local":
     raise ImproperlyConfigured(
         "PAYMENT_BACKEND=local is the development stand-in and cannot take real payments: "
         "set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or DEBUG=true for development."
     )
-if PAYMENT_BACKEND == "local" and not STRIPE_WEBHOOK_SECRET:
+if not DEBUG and PAYMENT_PROVIDER == _STAND_IN:
+    raise ImproperlyConfigured(
+        f"PAYMENT_PROVIDER={_STAND_IN} is the development stand-in and cannot take real "
+        "payments: leave PAYMENT_PROVIDER empty and set STRIPE_SECRET_KEY and "
+        "STRIPE_WEBHOOK_SECRET, or DEBUG=true for development."
+    )
+_uses_stand_in = PAYMENT_PROVIDER == _STAND_IN or (
+    not PAYMENT_PROVIDER and PAYMENT_BACKEND == "local"
+)
+if _uses_stand_in and not STRIPE_WEBHOOK_SECRET:
     # The stand-in signs its events like Stripe does; in development any secret will do.
     STRIPE_WEBHOOK_SECRET = "whsec_local_stand_in"  # noqa: S105 -- not a secret: dev only
 # Where the Stripe SDK sends its requests (the test suite points it at a local double).

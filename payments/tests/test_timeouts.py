@@ -17,8 +17,8 @@ from django.urls import reverse
 from catalog.tests.factories import ProductFactory, only_variant
 from orders.models import Order, OrderStatus
 from orders.tests.factories import place_order
-from payments.gateways import GatewayError, gateway
 from payments.models import Payment, PaymentStatus
+from payments.providers import GatewayError, provider
 from shop.settings import stripe_call_budget
 from shop.tests.test_settings import PRODUCTION_VARS, ROOT
 
@@ -111,7 +111,7 @@ def test_a_stripe_call_never_takes_longer_than_its_budget(slow_stripe, settings)
 
     began = time.monotonic()
     with pytest.raises(GatewayError):
-        gateway().retrieve_session("cs_test_unknown")
+        provider().retrieve_session("cs_test_unknown")
     elapsed = time.monotonic() - began
 
     assert len(slow_stripe.requests) == 3

@@ -16,7 +16,7 @@ from accounts.tests.factories import UserFactory
 from catalog.tests.factories import VariantFactory
 from orders.models import Order, OrderItem
 from orders.tests.factories import ADDRESS
-from payments.gateways import session_amount, session_line_items
+from payments.providers import session_amount, session_line_items
 from pricing.breakdown import (
     HUNDRED,
     Discount,
