@@ -67,7 +67,7 @@ def test_robots_txt_keeps_crawlers_out_of_private_pages_and_points_to_the_sitema
     assert lines[0] == "User-agent: *"
     disallowed = {line.removeprefix("Disallow: ") for line in lines if line.startswith("Disallow")}
     assert disallowed == {
-        "/backoffice/", "/cart/", "/checkout/", "/orders/", "/accounts/", "/payments/"
+        "/backoffice/", "/cart/", "/checkout/", "/orders/", "/accounts/", "/payments/", "/staff/"
     }  # fmt: skip
     assert "Sitemap: https://testserver/sitemap.xml" in lines
 
