@@ -36,6 +36,7 @@ class EmailAdmin(admin.ModelAdmin):
         ("kind", "reference"),
         "subject",
         "shown_body",
+        "shown_html_body",
     )
     actions = ["resend"]
 
@@ -62,6 +63,14 @@ class EmailAdmin(admin.ModelAdmin):
     @admin.display(description="body")
     def shown_body(self, obj):
         return HIDDEN_BODY if obj.secret else obj.body
+
+    @admin.display(description="HTML body")
+    def shown_html_body(self, obj):
+        # Its source, which the admin escapes: rendered here, an email's HTML would run inside
+        # the back office (and the page's content security policy strips its inline styles).
+        if obj.secret:
+            return HIDDEN_BODY
+        return obj.html_body or "(none: sent as plain text only)"
 
     @admin.action(
         description="Resend selected emails (failed, or stuck sending)", permissions=["resend"]

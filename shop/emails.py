@@ -12,7 +12,7 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
@@ -28,17 +28,25 @@ STUCK_AFTER = timedelta(minutes=15)
 ADDRESS = re.compile(r"[^\s<>()\[\]'\",;:]+@[^\s<>()\[\]'\",;:]+")
 
 
-def email_queue(*, to, subject, body, kind, reference="", secret=False):
-    """Queue a plain-text email to `to`; sent by the worker once the caller's transaction commits.
+def email_queue(*, to, subject, body, kind, reference="", secret=False, html_body=""):
+    """Queue an email to `to`; sent by the worker once the caller's transaction commits.
 
-    `kind` and `reference` (an order number) are for staff looking it up; a `secret` body (a
-    password-reset link) is never shown to them and is blanked once sent.
+    `body` is plain text; `html_body`, when given, goes with it as the HTML alternative (mail
+    programs show the one they can). `kind` and `reference` (an order number) are for staff
+    looking it up; a `secret` email (a password-reset link) is never shown to them and both its
+    bodies are blanked once sent.
     """
     # No savepoint: inside the caller's transaction this costs no extra queries, and a failure
     # here fails the caller's change with it, which is the point.
     with transaction.atomic(savepoint=False):
         email = Email.objects.create(
-            recipient=to, subject=subject, body=body, kind=kind, reference=reference, secret=secret
+            recipient=to,
+            subject=subject,
+            body=body,
+            html_body=html_body,
+            kind=kind,
+            reference=reference,
+            secret=secret,
         )
         send_email.enqueue(email.pk)
     return email
@@ -74,7 +82,10 @@ def send_email(email_id):
     # "sending" is committed before the mail server is called. If this worker dies mid-send the
     # email stays so: it may have gone out, so nothing retries it; staff can resend it.
     try:
-        EmailMessage(email.subject, email.body, to=[email.recipient]).send()
+        message = EmailMultiAlternatives(email.subject, email.body, to=[email.recipient])
+        if email.html_body:
+            message.attach_alternative(email.html_body, "text/html")
+        message.send()
     except Exception as exc:
         return _failed(email, exc)
     now = timezone.now()
@@ -83,7 +94,7 @@ def send_email(email_id):
         sent_at=now,
         updated=now,
         last_error="",
-        **({"body": ""} if email.secret else {}),
+        **({"body": "", "html_body": ""} if email.secret else {}),
     )
     logger.info("email %s (%s) sent, attempt %d", email.pk, _label(email), email.attempts)
     return "sent"

@@ -20,6 +20,9 @@ class Email(models.Model):
     # Plain text. A secret body (a password-reset link) is never shown in the back office and is
     # blanked once sent.
     body = models.TextField()
+    # The same email as HTML, sent as an alternative to the text; empty: text only. Blanked with
+    # the body once a secret email is sent.
+    html_body = models.TextField("HTML body", blank=True)
     secret = models.BooleanField(default=False)
     kind = models.CharField(max_length=32, help_text="e.g. order_placed, password_reset")
     reference = models.CharField(

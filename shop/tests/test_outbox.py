@@ -163,6 +163,50 @@ def test_a_password_reset_email_is_queued_its_body_hidden_from_staff_and_blanked
     assert Email.objects.get().body == ""
 
 
+@pytest.mark.django_db
+def test_an_email_with_html_goes_out_with_it_as_the_alternative_and_one_without_as_text(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    html = "<!DOCTYPE html><html><body><p>Hi</p></body></html>"
+    email_queue(to="ada@example.com", subject="Both", body="Hi", html_body=html, kind="test")
+    email_queue(to="grace@example.com", subject="Text", body="Hi", kind="test")
+
+    deliver_queued()
+
+    both, text = sorted(mail.outbox, key=lambda message: message.subject)
+    assert (both.body, [tuple(alt) for alt in both.alternatives]) == ("Hi", [(html, "text/html")])
+    assert [part.get_content_type() for part in both.message().get_payload()] == [
+        "text/plain",
+        "text/html",
+    ]
+    assert (text.body, text.alternatives) == ("Hi", [])
+    assert text.message().get_content_type() == "text/plain"
+
+
+@pytest.mark.django_db
+def test_a_secret_email_has_its_text_and_its_html_blanked_once_sent():
+    link = "https://shop.example.com/accounts/password/reset/MQ/set-password/"
+    secret = email_queue(
+        to="ada@example.com",
+        subject="Reset",
+        body=f"Follow {link}",
+        html_body=f'<p><a href="{link}">Reset</a></p>',
+        kind="password_reset",
+        secret=True,
+    )
+    kept = email_queue(
+        to="ada@example.com", subject="Hello", body="Hi", html_body="<p>Hi</p>", kind="test"
+    )
+
+    deliver_queued()
+
+    assert link in mail.outbox[0].body
+    assert link in mail.outbox[0].alternatives[0].content
+    secret.refresh_from_db()
+    kept.refresh_from_db()
+    assert (secret.status, secret.body, secret.html_body) == (EmailStatus.SENT, "", "")
+    assert (kept.status, kept.body, kept.html_body) == (EmailStatus.SENT, "Hi", "<p>Hi</p>")
+
+
 # --- The back office ----------------------------------------------------------------------------
 
 
@@ -187,6 +231,39 @@ def test_order_managers_find_emails_by_order_number_and_status(client):
     assert "TimeoutError: timed out" in failed.content.decode()
     detail = client.get(reverse("admin:shop_email_change", args=[mine.pk])).content.decode()
     assert 'name="subject"' not in detail  # read-only
+
+
+@pytest.mark.django_db
+def test_staff_see_an_emails_html_as_escaped_source_and_never_a_secret_ones(client):
+    client.force_login(order_manager())
+    shown = email_queue(
+        to="ada@example.com",
+        subject="Hello",
+        body="Hi",
+        html_body='<p onclick="steal()">Hi <script>steal()</script></p>',
+        kind="order_paid",
+    )
+    text_only = email_queue(to="ada@example.com", subject="Hello", body="Hi", kind="test")
+    secret = email_queue(
+        to="ada@example.com",
+        subject="Reset",
+        body="Follow /accounts/password/reset/MQ/set-password/",
+        html_body='<a href="/accounts/password/reset/MQ/set-password/">Reset</a>',
+        kind="password_reset",
+        secret=True,
+    )
+
+    def page(email):
+        return client.get(reverse("admin:shop_email_change", args=[email.pk])).content.decode()
+
+    html = page(shown)
+    assert "&lt;script&gt;steal()&lt;/script&gt;" in html
+    assert "<script>steal()" not in html
+    assert 'onclick="steal()"' not in html
+    assert "(none: sent as plain text only)" in page(text_only)
+    secret_page = page(secret)
+    assert "/accounts/password/reset/MQ/" not in secret_page
+    assert secret_page.count("(hidden: it holds a password-reset link") == 2
 
 
 @pytest.mark.django_db
