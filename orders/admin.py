@@ -3,8 +3,10 @@
 from django.contrib import admin, messages
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
+from django.urls import path
 
 from accounts.admin import UserAdmin
+from orders import admin_views
 from orders.exceptions import OrderError
 from orders.models import PAID_STATUSES, Order, OrderEvent, OrderItem, OrderStatus
 from orders.services import order_cancel, order_transition
@@ -39,7 +41,7 @@ class OrderItemInline(admin.TabularInline):
 class OrderEventInline(admin.TabularInline):
     model = OrderEvent
     verbose_name_plural = "history"
-    fields = ("created", "from_status", "to_status", "source", "actor", "note")
+    fields = ("created", "kind", "from_status", "to_status", "source", "actor", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -115,11 +117,61 @@ class OrderAdmin(admin.ModelAdmin):
         ),
         ("Note from the customer", {"fields": ("note",)}),
         ("Shipping", {"fields": Order.SHIPPING_FIELDS}),
+        (
+            "Delivery",
+            {
+                "fields": (
+                    "invoice_number",
+                    "shipped_at",
+                    "carrier",
+                    "tracking_number",
+                    "tracking_url",
+                    "delivered_at",
+                )
+            },
+        ),
     )
+
+    change_form_template = "admin/orders/order/change_form.html"
+
+    def get_urls(self):
+        def view(function):
+            def wrapped(request, *args, **kwargs):
+                return function(self, request, *args, **kwargs)
+
+            return self.admin_site.admin_view(wrapped)
+
+        return [
+            path("<int:pk>/move/<str:to>/", view(admin_views.move_view), name="orders_order_move"),
+            path("<int:pk>/note/", view(admin_views.note_view), name="orders_order_note"),
+            path(
+                "<int:pk>/return/<int:return_pk>/<str:step>/",
+                view(admin_views.return_view),
+                name="orders_order_return",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, object_id)
+        extra = {}
+        if order is not None:
+            may_change = self.has_change_permission(request, order)
+            extra = {
+                "order_buttons": admin_views.order_buttons(order) if may_change else [],
+                "may_change": may_change,
+                "returns": [
+                    (request_, admin_views.return_buttons(request_) if may_change else [])
+                    for request_ in order.returns.prefetch_related("lines__item")
+                ],
+            }
+        return super().change_view(
+            request, object_id, form_url, extra_context={**extra, **(extra_context or {})}
+        )
 
     def get_readonly_fields(self, request, obj=None):
         # Orders are records: what was sold, for how much, sent where. Status changes go
-        # through the actions, which apply the status rules.
+        # through the order page's buttons, which apply the status rules.
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
 
     def has_add_permission(self, request):

@@ -1,5 +1,6 @@
 """Orders: what was bought, at what price, sent where, and every change of status."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django_countries.fields import CountryField
 
 from accounts.models import SHIPPING_FIELDS, address_lines
@@ -178,6 +180,28 @@ class Order(models.Model):
         return self.state.reorderable
 
     @property
+    def return_deadline(self):
+        """The last moment a return may be asked for; None if the order was never delivered."""
+        if self.delivered_at is None:
+            return None
+        return self.delivered_at + timedelta(days=settings.RETURN_WINDOW_DAYS)
+
+    @property
+    def can_be_returned(self):
+        """Delivered, within RETURN_WINDOW_DAYS of it, with items not yet in a return
+        (orders/returns.py)."""
+        deadline = self.return_deadline
+        if self.status != OrderStatus.DELIVERED or deadline is None or timezone.now() > deadline:
+            return False
+        bought = self.items.aggregate(n=models.Sum("quantity", default=0))["n"]
+        asked = (
+            ReturnLine.objects.filter(return_request__order=self)
+            .exclude(return_request__status=ReturnStatus.REFUSED)
+            .aggregate(n=models.Sum("quantity", default=0))["n"]
+        )
+        return asked < bought
+
+    @property
     def return_heading(self):
         """The payment return page's heading for this order's status ("" where it thanks)."""
         return self.state.return_heading.format(number=self.number)
@@ -250,10 +274,21 @@ class OrderItem(models.Model):
         return self.product_name
 
 
+class EventKind(models.TextChoices):
+    STATUS = "status", "Status"
+    RETURN = "return", "Return"
+    REFUND = "refund", "Refund"
+    NOTE = "note", "Staff note"
+
+
 class OrderEvent(models.Model):
+    """One entry of an order's timeline: a status change, a return's or a refund's step, or a
+    staff note. Staff notes are internal: the customer never sees them."""
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=EventKind.choices, default=EventKind.STATUS)
     from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=OrderStatus.choices)
+    to_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -263,6 +298,86 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["created", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="status") | ~Q(to_status=""),
+                name="orders_orderevent_status_has_status",
+            )
+        ]
 
     def __str__(self):
-        return f"{self.from_status or 'new'} → {self.to_status}"
+        if self.kind == EventKind.STATUS:
+            return f"{self.from_status or 'new'} → {self.to_status}"
+        return f"{self.get_kind_display()}: {self.note}"
+
+    @property
+    def internal(self):
+        return self.kind == EventKind.NOTE
+
+    @property
+    def summary(self):
+        """The entry as the timeline says it, and its detail (a status change's note)."""
+        if self.kind == EventKind.STATUS:
+            return self.get_to_status_display()
+        return self.note
+
+    @property
+    def detail(self):
+        return self.note if self.kind == EventKind.STATUS else ""
+
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    APPROVED = "approved", "Approved: send the items back"
+    REFUSED = "refused", "Refused"
+    RECEIVED = "received", "Items received"
+
+
+class Return(models.Model):
+    """A shopper's request to send back some lines of a delivered order, and what staff did
+    with it (orders/returns.py)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="returns")
+    status = models.CharField(
+        max_length=20, choices=ReturnStatus.choices, default=ReturnStatus.REQUESTED
+    )
+    reason = models.TextField(max_length=1000)
+    # What staff told the customer when approving or refusing.
+    answer = models.CharField(max_length=500, blank=True)
+    # Whether the items went back on sale when they arrived (None: not received yet).
+    restocked = models.BooleanField(null=True)
+    created = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ReturnStatus.values), name="orders_return_status_valid"
+            )
+        ]
+
+    def __str__(self):
+        return f"Return {self.pk} of order {self.order.number}"
+
+    @property
+    def open(self):
+        return self.status in (ReturnStatus.REQUESTED, ReturnStatus.APPROVED)
+
+
+class ReturnLine(models.Model):
+    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(OrderItem, on_delete=models.PROTECT, related_name="return_lines")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["return_request", "item"], name="orders_returnline_item_once"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_returnline_some"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.item.name}"

@@ -436,7 +436,8 @@ def order_transition(*, order, to, actor=None, source, note="", details=None):
         order=locked, from_status=from_status, to_status=to, actor=actor, source=source, note=note
     )
     if state.email:
-        queue_order_email(locked, state.email)
+        # The move's note is the reason the email gives, where it gives one (cancelled).
+        queue_order_email(locked, state.email, reason=note)
     logger.info("order %s: %s -> %s by %s", locked.number, from_status, to, source)
 
     for field in fields:

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 
 import shop.converters  # noqa: F401  (registers the path converters used below)
-from orders import dashboard, documents, exports, guest_views, views
+from orders import dashboard, documents, exports, guest_views, return_views, views
 
 app_name = "orders"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("orders/<order_number:number>/", views.OrderDetailView.as_view(), name="detail"),
     path("orders/<order_number:number>/cancel/", views.cancel, name="cancel"),
     path("orders/<order_number:number>/put-back/", views.put_back_in_cart, name="put_back"),
+    path("orders/<order_number:number>/return/", return_views.return_items, name="return"),
     # Staff documents: behind the back office's login (admin_view sends others to it).
     path(
         "staff/reports/sales/",

@@ -79,6 +79,8 @@ if SHIPPING_FLAT_RATE < 0:
     raise ImproperlyConfigured("SHIPPING_FLAT_RATE cannot be negative.")
 # Products at or below this stock are listed on the back-office dashboard.
 LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=5)
+# How long after delivery a shopper may ask to return items.
+RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=30)
 
 # --- Applications ------------------------------------------------------------------------------
 

@@ -179,17 +179,32 @@ def test_shipped_is_emailed_with_the_address():
     assert "London" in mail.outbox[-1].body
 
 
-@pytest.mark.parametrize("to", [S.DELIVERED, S.REFUNDED, S.PAYMENT_FAILED])
-def test_other_moves_send_no_email(to):
-    order = order_in(
-        S.SHIPPED if to == S.DELIVERED else S.PAID if to == S.REFUNDED else S.PENDING_PAYMENT
-    )
+@pytest.mark.parametrize(
+    ("to", "subject"),
+    [(S.DELIVERED, "has been delivered"), (S.PAYMENT_FAILED, "could not take payment")],
+)
+def test_delivery_and_a_failed_payment_are_emailed(to, subject):
+    order = order_in(S.SHIPPED if to == S.DELIVERED else S.PENDING_PAYMENT)
+    deliver_queued()
+    mail.outbox.clear()
+
+    order_transition(order=order, to=to, source="test")
+    deliver_queued()
+
+    assert len(mail.outbox) == 1
+    assert subject in mail.outbox[0].subject
+    assert mail.outbox[0].to == [order.email]
+
+
+def test_a_refund_of_the_whole_order_sends_no_status_email():
+    # The refund's own email says how much came back (payments).
+    order = order_in(S.PAID)
     deliver_queued()
     mail.outbox.clear()
     queued = Email.objects.count()
-    order_transition(order=order, to=to, source="test")
-    deliver_queued()
-    assert mail.outbox == []
+
+    order_transition(order=order, to=S.REFUNDED, source="test")
+
     assert Email.objects.count() == queued
 
 
