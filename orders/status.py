@@ -10,7 +10,8 @@ The graph today (terminal statuses have no moves):
 
     pending_payment -> paid | payment_failed | cancelled
     paid            -> shipped | refunded
-    shipped         -> delivered
+    shipped         -> delivered | refunded
+    delivered       -> refunded
 """
 
 from dataclasses import dataclass
@@ -100,7 +101,7 @@ STATUSES = {
         State(
             S.SHIPPED,
             "Shipped",
-            moves=frozenset({S.DELIVERED}),
+            moves=frozenset({S.DELIVERED, S.REFUNDED}),
             email="shipped",
             revenue=True,
             tone="good",
@@ -110,6 +111,8 @@ STATUSES = {
         State(
             S.DELIVERED,
             "Delivered",
+            # Refunded once all its money is back (payments.services.refund_create).
+            moves=frozenset({S.REFUNDED}),
             email="delivered",
             revenue=True,
             tone="good",

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 
 from orders.admin import OrderAdmin
 from orders.exceptions import OrderError
-from payments.models import Payment, WebhookEvent
+from payments.models import Payment, Refund, RefundState, WebhookEvent
 from payments.services import order_refund
 
 
@@ -29,15 +29,47 @@ class PaymentInline(admin.TabularInline):
         return False
 
 
-@admin.action(description="Refund (selected paid orders)", permissions=["change"])
+class RefundInline(admin.TabularInline):
+    model = Refund
+    fields = (
+        "amount",
+        "currency",
+        "state",
+        "failure",
+        "restock",
+        "reason",
+        "source",
+        "requested_by",
+        "provider_refund_id",
+        "created",
+        "updated",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description="Refund what is left (selected paid orders)", permissions=["change"])
 def refund(modeladmin, request, queryset):
     for order in queryset.order_by("pk"):
         try:
-            sent = order_refund(order=order)
+            made = order_refund(order=order, actor=request.user)
         except OrderError as exc:
             modeladmin.message_user(request, str(exc), messages.ERROR)
             continue
-        if sent:
+        made.refresh_from_db()  # the payment service was asked once the refund was committed
+        if made.state == RefundState.SUCCEEDED:
+            modeladmin.message_user(request, f"Order {order.number} is refunded.", messages.SUCCESS)
+        elif made.state == RefundState.FAILED:
+            modeladmin.message_user(
+                request,
+                f"The payment service refused the refund of order {order.number}: {made.failure}",
+                messages.ERROR,
+            )
+        elif made.provider_refund_id:
             modeladmin.message_user(
                 request,
                 f"Refund of order {order.number} requested; it shows as refunded once the "
@@ -47,8 +79,8 @@ def refund(modeladmin, request, queryset):
         else:
             modeladmin.message_user(
                 request,
-                f"The payment service did not take the refund of order {order.number} now; "
-                "reconcile_payments will not retry staff refunds: try the action again.",
+                f"The payment service could not be reached for the refund of order "
+                f"{order.number}; reconcile_payments sends it again.",
                 messages.WARNING,
             )
 
@@ -56,7 +88,7 @@ def refund(modeladmin, request, queryset):
 class OrderWithPaymentsAdmin(OrderAdmin):
     """Orders with their payment attempts and the refund action: registered by shop.admin."""
 
-    inlines = [*OrderAdmin.inlines, PaymentInline]
+    inlines = [*OrderAdmin.inlines, PaymentInline, RefundInline]
     actions = [*OrderAdmin.actions, refund]
 
 

@@ -8,15 +8,29 @@ without paying an order twice. Calls to the provider happen outside database tra
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from catalog.cache import catalog_changed
+from catalog.models import ProductVariant
+from catalog.templatetags.money import money
 from orders.exceptions import IllegalTransition, OrderError
-from orders.models import Order, OrderStatus
+from orders.models import EventKind, Order, OrderEvent, OrderItem, OrderStatus
 from orders.services import order_cancel, order_transition
-from payments.models import Payment, PaymentStatus, WebhookEvent
+from orders.status import STATUSES
+from payments.models import (
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundLine,
+    RefundSource,
+    RefundState,
+    WebhookEvent,
+)
 from payments.providers import (
     Charge,
     Event,
@@ -24,13 +38,15 @@ from payments.providers import (
     IdempotencyConflict,
     MalformedEvent,
     PaymentProvider,
+    ProviderRefund,
+    RefundDeclined,
     Session,
     provider,
     session_amount,
     session_is_paid,
     session_line_items,
 )
-from shop.money import fits_currency, to_minor_units
+from shop.money import fits_currency, minor_unit_exponent, round_money, to_minor_units
 
 logger = logging.getLogger(__name__)
 
@@ -266,6 +282,9 @@ def _expired(payment: Payment, cancel_order: bool = True) -> str:
 
 
 def _refunded(payment: Payment, charge: Charge) -> str:
+    if not payment.refund_reason:
+        # The money that paid the order: its refunds are Refund records.
+        return _charge_refunds_apply(payment, charge)
     if payment.status == PaymentStatus.REFUNDED:
         return "refund already recorded"
     if charge.amount_refunded < charge.amount:
@@ -336,6 +355,15 @@ def _handle(event: Event) -> str:
             if payment is None:
                 return f"refund for unknown payment {charge.payment_intent or '-'}: ignored"
             return _refunded(payment, charge)
+    if event.refund is not None:
+        with transaction.atomic():
+            payment = _locked_payment(payment_intent=event.refund.payment_intent or "-")
+            if payment is None:
+                return f"refund for unknown payment {event.refund.payment_intent or '-'}: ignored"
+            if payment.refund_reason:
+                return "automatic refund: confirmed by charge.refunded"
+            order = Order.objects.select_for_update().get(pk=payment.order_id)
+            return _provider_refund_apply(payment, order, event.refund)
     return f"{kind}: not handled"
 
 
@@ -384,27 +412,394 @@ def refund_send(*, payment_id: int) -> bool:
     return True
 
 
-def order_refund(*, order: Order) -> bool:
-    """Staff asked to refund a paid order. It becomes `refunded` when the provider confirms.
+def order_refund(*, order: Order, actor=None) -> Refund:
+    """Staff asked to refund all that is left of a paid (shipped, delivered) order.
 
-    Under the order's row lock, so it cannot cross a "mark shipped": an order is either shipped
-    or being refunded (shipping waits for the refund, see payments.receivers).
+    A refund of the rest through refund_create: the order becomes `refunded` when the provider
+    confirms it. RefundRefused if nothing is left to refund or the order cannot be refunded.
+    """
+    left = order.total - _refunded_so_far(order)
+    if left <= 0:
+        raise RefundRefused(f"Order {order.number} has been refunded in full already.")
+    return refund_create(
+        order=order,
+        amount=left,
+        restock=False,
+        reason="The whole order",
+        actor=actor,
+        source=RefundSource.BACK_OFFICE,
+    )
+
+
+# --- Refunds of any size -----------------------------------------------------------------------
+
+
+class RefundRefused(OrderError):
+    """Why a refund cannot be made as asked, in words for the staff member asking."""
+
+
+def _order_payment(order: Order) -> Payment | None:
+    """The payment whose money paid the order (automatic refunds return other money)."""
+    return (
+        order.payments.filter(
+            status__in=[PaymentStatus.PAID, PaymentStatus.REFUND_PENDING, PaymentStatus.REFUNDED],
+            refund_reason="",
+        )
+        .order_by("attempt")
+        .first()
+    )
+
+
+def _refunded_so_far(order: Order, *, excluding: Refund | None = None) -> Decimal:
+    """The money of the order's refunds that are pending or succeeded."""
+    refunds = Refund.objects.counting().filter(order=order)
+    if excluding is not None:
+        refunds = refunds.exclude(pk=excluding.pk)
+    return refunds.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+
+
+def line_charged(item: OrderItem) -> Decimal:
+    """What the shopper paid for a whole order line: after its discount, with its tax when
+    prices exclude tax (with prices including tax, the tax is part of the line already)."""
+    charged = item.line_total - item.discount
+    if not item.order.prices_include_tax:
+        charged += item.tax
+    return charged
+
+
+def line_refund_amount(item: OrderItem, quantity: int) -> Decimal:
+    """The money for `quantity` of the line: its charged amount per unit, rounded once."""
+    return round_money(line_charged(item) * quantity / item.quantity, item.order.currency)
+
+
+def _lines_wanted(
+    order: Order, lines: dict[int, int] | None, *, excluding: Refund | None = None
+) -> list[tuple[OrderItem, int]]:
+    """The (order item, quantity) of `lines`, each checked against what is left of its line:
+    bought, minus what refunds that are pending or succeeded gave back already."""
+    wanted = {int(pk): int(quantity) for pk, quantity in (lines or {}).items()}
+    if not wanted:
+        return []
+    items = {item.pk: item for item in order.items.select_related("order")}
+    done = RefundLine.objects.filter(refund__order=order).exclude(refund__state=RefundState.FAILED)
+    if excluding is not None:
+        done = done.exclude(refund=excluding)
+    refunded = dict(
+        done.values("item").annotate(quantity=Sum("quantity")).values_list("item", "quantity")
+    )
+    chosen = []
+    for pk, quantity in sorted(wanted.items()):
+        item = items.get(pk)
+        if item is None:
+            raise RefundRefused(f"Item {pk} is not part of order {order.number}.")
+        if quantity <= 0:
+            raise RefundRefused(f"Refund at least one of {item.name}, or leave it out.")
+        left = item.quantity - refunded.get(pk, 0)
+        if quantity > left:
+            raise RefundRefused(
+                f"At most {left} of {item.name} can still be refunded "
+                f"({item.quantity} bought, {item.quantity - left} refunded)."
+            )
+        chosen.append((item, quantity))
+    return chosen
+
+
+def _amount_checked(order: Order, amount: Decimal, *, excluding: Refund | None = None) -> None:
+    """RefundRefused unless `amount` is a positive amount of the currency that fits in what is
+    left of the order's money (its total, minus refunds pending or succeeded)."""
+    if amount <= 0:
+        raise RefundRefused("A refund must be of more than nothing.")
+    if not fits_currency(amount, order.currency):
+        raise RefundRefused(f"{amount} has more decimals than {order.currency} has.")
+    left = order.total - _refunded_so_far(order, excluding=excluding)
+    if amount > left:
+        if left <= 0:
+            raise RefundRefused(f"Order {order.number} has been refunded in full already.")
+        raise RefundRefused(f"At most {money(left, order.currency)} can still be refunded.")
+
+
+def _restock(lines: list[tuple[OrderItem, int]]) -> None:
+    for item, quantity in sorted(lines, key=lambda line: line[0].variant_id):
+        ProductVariant.objects.filter(pk=item.variant_id).update(stock=F("stock") + quantity)
+    catalog_changed()
+
+
+def refund_create(
+    *,
+    order: Order,
+    amount: Decimal | None = None,
+    lines: dict[int, int] | None = None,
+    restock: bool,
+    reason: str,
+    actor=None,
+    source: str = RefundSource.BACK_OFFICE,
+) -> Refund:
+    """Give back money of a paid, shipped or delivered order; the refund, pending.
+
+    `lines` ({order item id: quantity}) says what is refunded; without `amount`, the money is
+    what those lines were charged (per unit, rounded to the currency). `amount` alone refunds
+    money with no lines (shipping, a goodwill gesture); with lines, it replaces their amount.
+    With `restock`, the lines' quantities go back on sale now, in the same transaction.
+
+    Under the order's row lock, so two refunds at once never give back more than was paid, nor
+    more of a line than was bought. The provider is asked after commit (refund_dispatch); the
+    refund succeeds or fails when it answers, or by webhook. RefundRefused says what is wrong.
     """
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        if locked.status != OrderStatus.PAID:
-            raise IllegalTransition(locked, OrderStatus.REFUNDED)
-        payment = (
-            Payment.objects.select_for_update()
-            .filter(order=locked, status__in=[PaymentStatus.PAID, PaymentStatus.REFUND_PENDING])
-            .filter(refund_reason="")
+        if not STATUSES[OrderStatus(locked.status)].revenue:
+            raise RefundRefused(
+                f"Order {locked.number} is {locked.get_status_display().lower()} and cannot be "
+                "refunded."
+            )
+        payment = _order_payment(locked)
+        if payment is None:
+            raise RefundRefused(f"Order {locked.number} has no payment to refund.")
+        chosen = _lines_wanted(locked, lines)
+        if amount is None:
+            if not chosen:
+                raise RefundRefused("Choose the lines to refund, or an amount.")
+            amount = sum((line_refund_amount(item, qty) for item, qty in chosen), Decimal("0"))
+        amount = Decimal(amount)
+        _amount_checked(locked, amount)
+        refund = Refund.objects.create(
+            order=locked,
+            payment=payment,
+            amount=amount,
+            currency=locked.currency,
+            restock=restock and bool(chosen),
+            reason=reason.strip(),
+            requested_by=actor,
+            source=source,
+        )
+        RefundLine.objects.bulk_create(
+            RefundLine(refund=refund, item=item, quantity=quantity) for item, quantity in chosen
+        )
+        if refund.restock:
+            _restock(chosen)
+        note = f"Refund of {money(amount, locked.currency)} asked"
+        if refund.reason:
+            note += f": {refund.reason}"
+        if refund.restock:
+            note += " (items back on sale)"
+        OrderEvent.objects.create(
+            order=locked,
+            kind=EventKind.REFUND,
+            actor=actor,
+            source=source,
+            note=note[:500],
+        )
+        transaction.on_commit(lambda: refund_dispatch(refund_id=refund.pk), robust=True)
+    logger.info("order %s: refund %s of %s %s asked by %s",
+                locked.number, refund.pk, amount, locked.currency, source)  # fmt: skip
+    return refund
+
+
+def refund_dispatch(*, refund_id: int) -> Refund:
+    """Ask the provider for a pending refund it has not answered yet. Safe to call again: the
+    idempotency key (`refund-<id>`) makes a repeat return the same refund."""
+    refund = Refund.objects.select_related("payment", "order").get(pk=refund_id)
+    if refund.state != RefundState.PENDING or refund.provider_refund_id:
+        return refund
+    try:
+        answer = provider().refund(
+            payment=refund.payment,
+            idempotency_key=refund.idempotency_key,
+            amount_minor=to_minor_units(refund.amount, refund.currency),
+            refund_id=refund.pk,
+        )
+    except RefundDeclined as exc:
+        logger.error("refund %s of order %s declined: %s", refund.pk, refund.order.number, exc)
+        answer = ProviderRefund(id="", status="failed", failure=_one_line(exc))
+    except GatewayError as exc:
+        logger.error("refund %s of order %s not sent, reconcile_payments will retry: %s",
+                     refund.pk, refund.order.number, exc)  # fmt: skip
+        return refund
+    with transaction.atomic():
+        Payment.objects.select_for_update().get(pk=refund.payment_id)
+        order = Order.objects.select_for_update().get(pk=refund.order_id)
+        locked = Refund.objects.select_for_update().get(pk=refund.pk)
+        locked.order = order
+        _refund_update(locked, answer)
+    return locked
+
+
+def _refund_update(refund: Refund, answer: ProviderRefund) -> str:
+    """Apply what the provider says of one of our refunds (its payment, order and own row
+    locked, in that order). Succeeded is applied once; a refund the provider failed stays
+    failed whatever late news say; a later failure of a succeeded one is recorded."""
+    if answer.id and refund.provider_refund_id != answer.id:
+        refund.provider_refund_id = answer.id
+        refund.save(update_fields=["provider_refund_id", "updated"])
+    status = answer.status
+    if status == "succeeded" and refund.state == RefundState.PENDING:
+        refund.state = RefundState.SUCCEEDED
+        refund.save(update_fields=["state", "updated"])
+        return _refund_succeeded(refund)
+    if status in ("failed", "canceled") and refund.state != RefundState.FAILED:
+        refund.state = RefundState.FAILED
+        refund.failure = (answer.failure or status)[:500]
+        refund.save(update_fields=["state", "failure", "updated"])
+        OrderEvent.objects.create(
+            order=refund.order,
+            kind=EventKind.REFUND,
+            source=SOURCE,
+            note=f"Refund of {money(refund.amount, refund.currency)} failed: {refund.failure}"[
+                :500
+            ],
+        )
+        logger.error("refund %s of order %s failed: %s",
+                     refund.pk, refund.order.number, refund.failure)  # fmt: skip
+        return f"refund {refund.pk} failed: {refund.failure}"
+    return f"refund {refund.pk} {refund.state} (provider says {status})"
+
+
+def _refund_succeeded(refund: Refund) -> str:
+    """A refund went through: on the timeline, and the order `refunded` once all its money is
+    back (partial refunds leave its status as it is). Called once per refund, with its payment
+    and order locked."""
+    order = refund.order
+    # email: the customer's "refund made" email is queued here, by the caller of this function.
+    OrderEvent.objects.create(
+        order=order,
+        kind=EventKind.REFUND,
+        actor=refund.requested_by,
+        source=refund.source,
+        note=f"Refund of {money(refund.amount, refund.currency)} made",
+    )
+    succeeded = order.refunds.filter(state=RefundState.SUCCEEDED).aggregate(total=Sum("amount"))[
+        "total"
+    ] or Decimal("0")
+    if succeeded < order.total:
+        return f"refund {refund.pk} succeeded; partial refund, order {order.number} unchanged"
+    Payment.objects.filter(pk=refund.payment_id).update(
+        status=PaymentStatus.REFUNDED, updated=timezone.now()
+    )
+    try:
+        order_transition(
+            order=order,
+            to=OrderStatus.REFUNDED,
+            actor=refund.requested_by,
+            source=refund.source,
+            note=f"All {money(order.total, order.currency)} refunded",
+        )
+    except IllegalTransition:
+        return f"refund {refund.pk} succeeded; order {order.number} is {order.status}"
+    return f"refund {refund.pk} succeeded; order {order.number} refunded"
+
+
+def _provider_refund_apply(payment: Payment, order: Order, answer: ProviderRefund) -> str:
+    """A refund the provider reports (in an event) on the order's payment: ours, by its id or
+    the metadata we sent, or one made in the provider's dashboard, recorded once."""
+    refund = (
+        Refund.objects.select_for_update()
+        .filter(payment=payment)
+        .filter(Q(provider_refund_id=answer.id) | Q(pk=answer.ours or 0))
+        .first()
+    )
+    if refund is None:
+        if answer.status not in ("succeeded", "pending", "requires_action") or not answer.amount:
+            return f"refund {answer.id} {answer.status}: not ours, nothing to record"
+        # Recorded earlier from a charge's total, before its id was known: the same refund.
+        refund = (
+            Refund.objects.select_for_update()
+            .filter(
+                payment=payment,
+                source=RefundSource.PAYMENT_PROVIDER,
+                provider_refund_id__isnull=True,
+                amount=_from_minor(answer.amount, payment.currency),
+            )
             .first()
         )
-        if payment is None:
-            raise OrderError(f"Order {locked.number} has no payment to refund.")
-        payment.status = PaymentStatus.REFUND_PENDING
-        payment.save(update_fields=["status", "updated"])
-    return refund_send(payment_id=payment.pk)
+        if refund is not None:
+            refund.provider_refund_id = answer.id
+            refund.save(update_fields=["provider_refund_id", "updated"])
+            return f"refund {refund.pk}: provider id {answer.id} recorded"
+        return _dashboard_refund_record(
+            payment, order, answer.amount, provider_refund_id=answer.id, status=answer.status
+        )
+    refund.order = order
+    return _refund_update(refund, answer)
+
+
+def _from_minor(amount_minor: int, currency: str) -> Decimal:
+    return Decimal(amount_minor).scaleb(-minor_unit_exponent(currency)).quantize(Decimal("0.01"))
+
+
+def _dashboard_refund_record(
+    payment: Payment,
+    order: Order,
+    amount_minor: int,
+    *,
+    provider_refund_id: str | None = None,
+    status: str = "succeeded",
+) -> str:
+    """Money given back in the provider's own dashboard: recorded as it is (no lines, nothing
+    restocked), even beyond what our records allow, since it is gone already."""
+    amount = _from_minor(amount_minor, payment.currency)
+    left = order.total - _refunded_so_far(order)
+    if amount > left:
+        logger.error("order %s: %s refunded in the payment provider, only %s was left",
+                     order.number, amount, left)  # fmt: skip
+    refund = Refund.objects.create(
+        order=order,
+        payment=payment,
+        amount=amount,
+        currency=payment.currency,
+        reason="Refunded in the payment provider's dashboard",
+        source=RefundSource.PAYMENT_PROVIDER,
+        provider_refund_id=provider_refund_id,
+        state=RefundState.PENDING,
+    )
+    OrderEvent.objects.create(
+        order=order,
+        kind=EventKind.REFUND,
+        source=SOURCE,
+        note=f"Refund of {money(amount, payment.currency)} made in the payment provider",
+    )
+    if status != "succeeded":
+        return f"refund {refund.pk} made in the payment provider: {status}"
+    refund.order = order
+    return _refund_update(refund, ProviderRefund(id=provider_refund_id or "", status=status))
+
+
+def _charge_refunds_apply(payment: Payment, charge: Charge) -> str:
+    """charge.refunded on the order's payment: the refunds it lists, then any money refunded
+    beyond what our refunds account for (made in the provider's dashboard) as one refund.
+
+    `amount_refunded` is the charge's running total, so an event delivered twice or late adds
+    nothing that an earlier one recorded."""
+    order = Order.objects.select_for_update().get(pk=payment.order_id)
+    outcomes = [_provider_refund_apply(payment, order, answer) for answer in charge.refunds]
+    known = Refund.objects.counting().filter(payment=payment).aggregate(total=Sum("amount"))
+    known_minor = to_minor_units(known["total"] or 0, payment.currency)
+    if charge.amount_refunded > known_minor:
+        outcomes.append(
+            _dashboard_refund_record(payment, order, charge.amount_refunded - known_minor)
+        )
+    if charge.amount_refunded < charge.amount:
+        outcomes.append(f"partial refund on order {order.number}")
+    return "; ".join(outcomes) or f"refunds of order {order.number} already recorded"
+
+
+def refund_retry(*, refund: Refund) -> Refund:
+    """Send a failed refund again, with its idempotency key, if it still fits in what is left
+    of the order (checked under the order's lock). A refund the provider made and then failed
+    (it has the provider's id) is left alone: the same key would only return it, failed."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=refund.order_id)
+        locked = Refund.objects.select_for_update().get(pk=refund.pk)
+        if locked.state != RefundState.FAILED or locked.provider_refund_id:
+            return locked
+        _amount_checked(order, locked.amount, excluding=locked)
+        _lines_wanted(
+            order,
+            {line.item_id: line.quantity for line in locked.lines.all()},
+            excluding=locked,
+        )
+        locked.state, locked.failure = RefundState.PENDING, ""
+        locked.save(update_fields=["state", "failure", "updated"])
+    return refund_dispatch(refund_id=locked.pk)
 
 
 class ProviderUnavailable(OrderError):
@@ -519,4 +914,32 @@ def payments_reconcile(*, older_than: datetime) -> Sweep:
             sweep.done.append((payment.session_id, "automatic refund sent again"))
         else:
             sweep.failed.append((what, reason))
+    # Refunds never sent (the provider did not answer), and refunds it declined, sent again
+    # under the same idempotency key. One it made and then failed keeps its failure: staff
+    # refund again.
+    unsent = Refund.objects.filter(
+        Q(state=RefundState.PENDING) | Q(state=RefundState.FAILED),
+        provider_refund_id__isnull=True,
+        updated__lt=older_than,
+    ).select_related("order")
+    for refund in unsent.order_by("created"):
+        what = f"refund {refund.pk} (order {refund.order.number})"
+        try:
+            if refund.state == RefundState.FAILED:
+                refund = refund_retry(refund=refund)
+            else:
+                refund = refund_dispatch(refund_id=refund.pk)
+        except RefundRefused as exc:
+            sweep.skipped.append((what, str(exc)))
+            continue
+        except Exception as exc:
+            logger.exception("reconcile_payments: %s failed", what)
+            sweep.failed.append((what, _one_line(exc)))
+            continue
+        if refund.state == RefundState.FAILED:
+            sweep.failed.append((what, refund.failure))
+        elif refund.provider_refund_id:
+            sweep.done.append((what, f"refund sent again: {refund.state}"))
+        else:
+            sweep.failed.append((what, "the payment service did not take the refund"))
     return sweep

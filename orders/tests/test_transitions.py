@@ -34,6 +34,8 @@ LEGAL = {
     (S.PAID, S.SHIPPED),
     (S.PAID, S.REFUNDED),
     (S.SHIPPED, S.DELIVERED),
+    (S.SHIPPED, S.REFUNDED),
+    (S.DELIVERED, S.REFUNDED),
 }
 ALL_MOVES = [(a, b) for a in S for b in S]
 

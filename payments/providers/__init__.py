@@ -30,6 +30,13 @@ class IdempotencyConflict(GatewayError):
     """The provider has seen this idempotency key with other parameters: use a new attempt."""
 
 
+class RefundDeclined(GatewayError):
+    """The provider answered and will not make the refund (too much, already refunded, ...).
+
+    Unlike a GatewayError that is a fault on the way, sending it again as it is will not help.
+    """
+
+
 class MalformedEvent(ValueError):
     """A signed body the store cannot read as an event: refused with 400, nothing recorded."""
 
@@ -47,12 +54,34 @@ class Session:
 
 
 @dataclass(frozen=True)
+class ProviderRefund:
+    """One refund as the provider reports it: its answer to `refund`, or inside an event.
+
+    `status` is Stripe's: pending, requires_action, succeeded, failed or canceled. `ours` is
+    the store's Refund id, from the metadata the store sent with it (None for a refund made in
+    the provider's own dashboard).
+    """
+
+    id: str
+    status: str
+    amount: int | None = None
+    payment_intent: str = ""
+    failure: str = ""
+    ours: int | None = None
+
+
+@dataclass(frozen=True)
 class Charge:
-    """The charge of a charge.refunded event: how much of it has gone back, in minor units."""
+    """The charge of a charge.refunded event: how much of it has gone back, in minor units.
+
+    `amount_refunded` counts every refund of the charge so far, whoever made it; `refunds` are
+    those the event lists (Stripe lists them only with some API versions).
+    """
 
     payment_intent: str
     amount: int
     amount_refunded: int
+    refunds: tuple[ProviderRefund, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,7 +89,8 @@ class Event:
     """A verified webhook event, every field the store reads checked for its type.
 
     Event types are Stripe's names, which the stand-in uses too. `session` is set for
-    checkout.session.* events, `charge` for charge.refunded.
+    checkout.session.* events, `charge` for charge.refunded, `refund` for the events about one
+    refund (charge.refund.updated, refund.created, refund.updated, refund.failed).
     """
 
     id: str
@@ -68,6 +98,7 @@ class Event:
     object_id: str
     session: Session | None = None
     charge: Charge | None = None
+    refund: ProviderRefund | None = None
 
 
 class PaymentProvider(Protocol):
@@ -103,8 +134,21 @@ class PaymentProvider(Protocol):
         """Make an open session unpayable; the session as it is now, whatever its state."""
         ...
 
-    def refund(self, *, payment: Payment, idempotency_key: str) -> None:
-        """Ask for the whole payment back. Confirmed later by a charge.refunded event."""
+    def refund(
+        self,
+        *,
+        payment: Payment,
+        idempotency_key: str,
+        amount_minor: int | None = None,
+        refund_id: int | None = None,
+    ) -> ProviderRefund:
+        """Ask for `amount_minor` of the payment back (None: all of it); the refund as made.
+
+        The same idempotency key gives the same refund, so a retry never refunds twice.
+        `refund_id` (the store's Refund) goes with the request, so events about the refund can
+        be matched to it even before this answer is recorded. RefundDeclined if the provider
+        will not make it; GatewayError if it could not be asked.
+        """
         ...
 
     def verify_webhook(self, *, body: bytes, signature: str | None) -> bool:

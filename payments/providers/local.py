@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from orders.models import Order
 from payments.models import Payment, PaymentStatus
-from payments.providers import Event, Session
+from payments.providers import Event, ProviderRefund, Session
 from payments.providers.stripe import event_from_body, signature_is_valid
 from shop.money import to_minor_units
 
@@ -113,7 +113,28 @@ class LocalProvider:
             return session
         return Session(**{**session.__dict__, "status": "expired"})
 
-    def refund(self, *, payment: Payment, idempotency_key: str) -> None:
+    def refund(
+        self,
+        *,
+        payment: Payment,
+        idempotency_key: str,
+        amount_minor: int | None = None,
+        refund_id: int | None = None,
+    ) -> ProviderRefund:
+        """A refund of part of the payment succeeds at once, in the answer (no event).
+
+        A refund of the whole payment (the automatic refunds) is confirmed by a charge.refunded
+        event, as before.
+        """
+        refund = ProviderRefund(
+            id=f"re_local_{idempotency_key}",
+            status="succeeded",
+            amount=amount_minor,
+            payment_intent=payment.payment_intent,
+            ours=refund_id,
+        )
+        if amount_minor is not None:
+            return refund
         amount = to_minor_units(payment.amount, payment.currency)
         charge = {
             "id": f"ch_local_{payment.pk}",
@@ -125,6 +146,7 @@ class LocalProvider:
             "refunded": True,
         }
         _send("charge.refunded", charge)
+        return refund
 
     # Its events are Stripe's in form and signature, so they are read the same way.
 

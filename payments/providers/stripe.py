@@ -21,6 +21,8 @@ from payments.providers import (
     GatewayError,
     IdempotencyConflict,
     MalformedEvent,
+    ProviderRefund,
+    RefundDeclined,
     Session,
     session_line_items,
 )
@@ -77,6 +79,32 @@ def session_from_stripe(obj: Any) -> Session:
     )
 
 
+def refund_from_stripe(obj: Any) -> ProviderRefund:
+    """A ProviderRefund from Stripe's refund object. ValueError if a field has the wrong type."""
+    if hasattr(obj, "to_dict"):
+        obj = obj.to_dict()
+    metadata = obj.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise ValueError("metadata is not an object")
+    ours = text_field(metadata, "refund_id", max_length=20)
+    payment_intent = obj.get("payment_intent")
+    if isinstance(payment_intent, dict):  # expanded object
+        payment_intent = text_field(payment_intent, "id")
+    else:
+        payment_intent = text_field(obj, "payment_intent")
+    return ProviderRefund(
+        id=text_field(obj, "id"),
+        status=text_field(obj, "status", max_length=50),
+        amount=integer_field(obj, "amount"),
+        payment_intent=payment_intent,
+        failure=text_field(obj, "failure_reason", max_length=500),
+        ours=int(ours) if ours.isdigit() else None,
+    )
+
+
+REFUND_EVENTS = ("charge.refund.updated", "refund.created", "refund.updated", "refund.failed")
+
+
 # --- Webhook events ----------------------------------------------------------------------------
 
 
@@ -112,7 +140,7 @@ def event_from_body(body: bytes) -> Event:
     obj = data.get("object") if isinstance(data, dict) else None
     if not isinstance(obj, dict):
         raise MalformedEvent("no data.object")
-    session = charge = None
+    session = charge = refund = None
     try:
         object_id = text_field(obj, "id")
         if kind.startswith("checkout.session."):
@@ -121,10 +149,30 @@ def event_from_body(body: bytes) -> Event:
             amount, refunded = integer_field(obj, "amount"), integer_field(obj, "amount_refunded")
             if amount is None or refunded is None:
                 raise ValueError("amounts missing")
-            charge = Charge(text_field(obj, "payment_intent"), amount, refunded)
+            listed = obj.get("refunds") or {}
+            listed = listed.get("data") if isinstance(listed, dict) else None
+            if not isinstance(listed, list | None) or not all(
+                isinstance(item, dict) for item in listed or ()
+            ):
+                raise ValueError("refunds is not a list of refunds")
+            charge = Charge(
+                text_field(obj, "payment_intent"),
+                amount,
+                refunded,
+                tuple(refund_from_stripe(item) for item in listed or ()),
+            )
+        elif kind in REFUND_EVENTS:
+            refund = refund_from_stripe(obj)
     except ValueError as exc:
         raise MalformedEvent(str(exc)) from exc
-    return Event(id=event_id, type=kind, object_id=object_id, session=session, charge=charge)
+    return Event(
+        id=event_id,
+        type=kind,
+        object_id=object_id,
+        session=session,
+        charge=charge,
+        refund=refund,
+    )
 
 
 # --- The provider ------------------------------------------------------------------------------
@@ -203,14 +251,32 @@ class StripeProvider:
         except stripe.StripeError as exc:
             raise GatewayError(str(exc)) from exc
 
-    def refund(self, *, payment: Payment, idempotency_key: str) -> None:
+    def refund(
+        self,
+        *,
+        payment: Payment,
+        idempotency_key: str,
+        amount_minor: int | None = None,
+        refund_id: int | None = None,
+    ) -> ProviderRefund:
+        params: dict[str, Any] = {"payment_intent": payment.payment_intent}
+        if amount_minor is not None:
+            params["amount"] = amount_minor
+        if refund_id is not None:
+            params["metadata"] = {"refund_id": str(refund_id)}
         try:
-            self._client().v1.refunds.create(
-                params={"payment_intent": payment.payment_intent},
-                options={"idempotency_key": idempotency_key},
+            answer = self._client().v1.refunds.create(
+                params=params, options={"idempotency_key": idempotency_key}
             )
+        except (stripe.InvalidRequestError, stripe.CardError, stripe.IdempotencyError) as exc:
+            # Stripe looked at the request and said no: the same request will not do better.
+            raise RefundDeclined(getattr(exc, "user_message", None) or str(exc)) from exc
         except stripe.StripeError as exc:
             raise GatewayError(str(exc)) from exc
+        try:
+            return refund_from_stripe(answer)
+        except ValueError as exc:
+            raise GatewayError(f"unreadable refund: {exc}") from exc
 
     def verify_webhook(self, *, body: bytes, signature: str | None) -> bool:
         return signature_is_valid(body, signature)

@@ -1,7 +1,8 @@
 """A local stand-in for the Stripe API, so tests run the real SDK over real HTTP.
 
-It speaks the few endpoints the store uses, records every request (form fields flattened the way
-the SDK encodes them, and headers), honours idempotency keys as Stripe does (the same key with
+It speaks the few endpoints the store uses (refunds of any amount, made succeeded, pending or
+failed, and refused beyond what was charged), records every request (form fields flattened the
+way the SDK encodes them, and headers), honours idempotency keys as Stripe does (the same key with
 other parameters is refused), and can be told to fail, to lose its answer, or to let something
 happen while it is working on a request, or to hang before answering.
 """
@@ -20,6 +21,10 @@ class StripeDouble:
         self.requests = []
         self.sessions = {}
         self.refunds = []
+        # The status the next refunds are made with ("succeeded", "pending" or "failed"), and
+        # what each payment intent was charged (minor units) when a test says so (charged()).
+        self.refund_status = "succeeded"
+        self.charges = {}
         self._by_key = {}
         self._failures = []
         self._drops = 0
@@ -126,7 +131,38 @@ class StripeDouble:
         session = self.sessions[session_id]
         session.update(status="complete", payment_status=payment_status)
         session["payment_intent"] = f"pi_{session_id}"
+        if payment_status == "paid":
+            self.charges[session["payment_intent"]] = session["amount_total"]
         return session
+
+    def charged(self, payment_intent, amount):
+        """The payment intent was charged `amount` minor units: refunds beyond it are refused."""
+        self.charges[payment_intent] = amount
+
+    def refund_in_dashboard(self, payment_intent, amount):
+        """Staff refunded money in Stripe's dashboard, not through the store."""
+        with self._lock:
+            return self._make_refund(payment_intent, amount, {})
+
+    def settle(self, refund_id, status, failure_reason=None):
+        """A pending refund succeeded or failed at the bank; the refund object as it is now."""
+        refund = next(r for r in self.refunds if r["id"] == refund_id)
+        refund.update(status=status, failure_reason=failure_reason)
+        return refund
+
+    def charge(self, payment_intent):
+        """The charge object of a charge.refunded event, its refunds listed (as API versions
+        that expand them do) or not."""
+        refunds = [r for r in self.refunds if r["payment_intent"] == payment_intent]
+        return {
+            "id": f"ch_{payment_intent}",
+            "object": "charge",
+            "payment_intent": payment_intent,
+            "amount": self.charges.get(payment_intent, 0),
+            "amount_refunded": sum(r["amount"] for r in refunds if r["status"] != "failed"),
+            "refunded": False,
+            "refunds": {"object": "list", "data": refunds},
+        }
 
     def calls(self, method, path_prefix):
         return [
@@ -183,15 +219,43 @@ class StripeDouble:
                 session["status"] = "expired"
                 return 200, session
         if method == "POST" and parts == ["v1", "refunds"]:
-            refund = {
-                "id": f"re_{next(self._ids)}",
-                "object": "refund",
-                "status": "succeeded",
-                "payment_intent": form.get("payment_intent"),
+            payment_intent = form.get("payment_intent")
+            charged = self.charges.get(payment_intent)
+            refunded = sum(
+                r["amount"]
+                for r in self.refunds
+                if r["payment_intent"] == payment_intent and r["status"] != "failed"
+            )
+            amount = int(form["amount"]) if "amount" in form else (charged or 0) - refunded
+            if charged is not None and refunded + amount > charged:
+                return 400, {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "charge_exceeds_source_limit",
+                        "message": f"Refund amount ({amount}) is greater than unrefunded "
+                        f"amount on charge ({charged - refunded})",
+                    }
+                }
+            metadata = {
+                key[len("metadata[") : -1]: value
+                for key, value in form.items()
+                if key.startswith("metadata[")
             }
-            self.refunds.append(refund)
-            return 200, refund
+            return 200, self._make_refund(payment_intent, amount, metadata)
         return 404, {"error": {"type": "invalid_request_error", "message": f"No route {path}"}}
+
+    def _make_refund(self, payment_intent, amount, metadata):
+        refund = {
+            "id": f"re_{next(self._ids)}",
+            "object": "refund",
+            "amount": amount,
+            "status": self.refund_status,
+            "failure_reason": "declined" if self.refund_status == "failed" else None,
+            "payment_intent": payment_intent,
+            "metadata": metadata,
+        }
+        self.refunds.append(refund)
+        return dict(refund)
 
     def _create_session(self, form):
         session_id = f"cs_test_{next(self._ids)}"

@@ -17,7 +17,7 @@ from catalog.tests.factories import ProductFactory, only_variant
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
 from orders.tests.factories import place_order
-from payments.models import Payment, PaymentStatus
+from payments.models import Payment, PaymentStatus, Refund
 
 
 def age(order, minutes):
@@ -94,13 +94,15 @@ def test_two_releases_at_once_give_stock_back_once(stripe_api):
         assert order.events.filter(to_status="cancelled").count() == 1
 
 
-@pytest.mark.django_db
+# Committed for real: the provider is asked as the action's refund commits.
+@pytest.mark.django_db(transaction=True)
 def test_staff_refund_calls_the_api_and_the_webhook_finishes_it(client, stripe_api, deliver):
     order = place_order([(ProductFactory(stock=5), 1)])
     start_payment(order)
     session = stripe_api.complete(order.payments.get().session_id)
     deliver("checkout.session.completed", session)
     client.force_login(order_manager())
+    stripe_api.refund_status = "pending"  # the bank takes its time
 
     response = client.post(
         reverse("admin:orders_order_changelist"),
@@ -109,21 +111,20 @@ def test_staff_refund_calls_the_api_and_the_webhook_finishes_it(client, stripe_a
     )
 
     [call] = stripe_api.calls("POST", "/v1/refunds")
+    refund = Refund.objects.get()
     assert call["form"]["payment_intent"] == session["payment_intent"]
-    assert call["headers"]["Idempotency-Key"] == f"refund-payment-{order.payments.get().pk}"
+    assert call["form"]["amount"] == str(session["amount_total"])
+    assert call["headers"]["Idempotency-Key"] == f"refund-{refund.pk}"
     assert "shows as refunded once the payment service confirms" in response.content.decode()
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
-    assert Payment.objects.get().status == PaymentStatus.REFUND_PENDING
+    assert (refund.state, refund.amount, refund.source) == ("pending", order.total, "back office")
 
-    charge = {
-        "id": "ch_1",
-        "payment_intent": session["payment_intent"],
-        "amount": session["amount_total"],
-        "amount_refunded": session["amount_total"],
-    }
+    stripe_api.settle(refund.provider_refund_id, "succeeded")
     client.logout()
-    deliver("charge.refunded", charge)
+    deliver("charge.refunded", stripe_api.charge(session["payment_intent"]))
     assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED
+    assert Refund.objects.get().state == "succeeded"
+    assert Payment.objects.get().status == PaymentStatus.REFUNDED
 
 
 @pytest.mark.django_db
@@ -135,7 +136,7 @@ def test_refund_of_an_unpaid_order_is_refused(client, stripe_api):
         {"action": "refund", "_selected_action": [order.pk]},
         follow=True,
     )
-    assert "cannot become refunded" in response.content.decode()
+    assert "is awaiting payment and cannot be refunded" in response.content.decode()
     assert not stripe_api.calls("POST", "/v1/refunds")
 
 
@@ -179,32 +180,38 @@ def run_action(client, action, order):
 
 
 @pytest.mark.django_db
-def test_an_order_whose_refund_is_pending_cannot_be_shipped(client, stripe_api, deliver):
+def test_an_order_whose_refund_is_pending_cannot_be_shipped(
+    client, stripe_api, deliver, django_capture_on_commit_callbacks
+):
     order, session = paid_order(stripe_api, deliver)
     client.force_login(order_manager())
-    run_action(client, "refund", order)
+    stripe_api.refund_status = "pending"
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(client, "refund", order)
 
     response = run_action(client, "mark_shipped", order)
 
     assert "has a refund on its way and cannot be shipped" in response.content.decode()
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
-    deliver("charge.refunded", {"id": "ch_1", "payment_intent": session["payment_intent"],
-                                "amount": session["amount_total"],
-                                "amount_refunded": session["amount_total"]})  # fmt: skip
+    [refund] = stripe_api.refunds
+    stripe_api.settle(refund["id"], "succeeded")
+    deliver("charge.refunded", stripe_api.charge(session["payment_intent"]))
     assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED
 
 
-@pytest.mark.django_db
-def test_a_shipped_order_cannot_be_refunded_by_the_refund_action(client, stripe_api, deliver):
-    order, _ = paid_order(stripe_api, deliver)
+# Committed for real: the provider is asked as the action's refund commits.
+@pytest.mark.django_db(transaction=True)
+def test_a_shipped_order_is_refunded_by_the_refund_action(client, stripe_api, deliver):
+    order, session = paid_order(stripe_api, deliver)
     client.force_login(order_manager())
     run_action(client, "mark_shipped", order)
 
     response = run_action(client, "refund", order)
 
-    assert "cannot become refunded" in response.content.decode()
-    assert not stripe_api.calls("POST", "/v1/refunds")
-    assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED
+    assert f"Order {order.number} is refunded." in response.content.decode()
+    [call] = stripe_api.calls("POST", "/v1/refunds")
+    assert call["form"]["amount"] == str(session["amount_total"])
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED
 
 
 @pytest.mark.django_db

@@ -104,19 +104,28 @@ def test_the_stand_in_page_is_only_for_the_orders_owner(client, shopper, local_b
     assert client.get(reverse("payments:local_checkout", args=[session_id])).status_code == 404
 
 
-def test_refund_from_the_admin_with_the_stand_in(client, shopper, local_backend):
+def test_refund_from_the_admin_with_the_stand_in(
+    client, shopper, local_backend, django_capture_on_commit_callbacks
+):
     from accounts.tests.factories import order_manager
 
     order, _ = place_and_open_payment(client, shopper, ProductFactory(stock=10))
     client.post(reverse("payments:local_pay", args=[Payment.objects.get().session_id]))
     client.force_login(order_manager())
 
-    client.post(
-        reverse("admin:orders_order_changelist"),
-        {"action": "refund", "_selected_action": [order.pk]},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:orders_order_changelist"),
+            {"action": "refund", "_selected_action": [order.pk]},
+        )
 
     assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED
+    # The stand-in makes a refund of part of a payment at once, in its answer.
+    refund = order.refunds.get()
+    assert (refund.state, refund.provider_refund_id) == (
+        "succeeded",
+        f"re_local_refund-{refund.pk}",
+    )
 
 
 def test_the_system_check_refuses_the_stand_in_without_debug(settings):

@@ -1,10 +1,11 @@
 """Ask the payment service about pending orders' sessions and apply what it says (cron-able).
 
 A lost or delayed webhook then never leaves a paid order pending. Also retries automatic refunds
-that the payment service did not take the first time. A session or refund that fails (the
-payment service does not answer, or anything else goes wrong with it) is logged and left for
-the next run; the others are handled, and the command exits with status 1 so that cron reports
-it.
+that the payment service did not take the first time, and refunds (payments.models.Refund) that
+were never sent or that it declined, under their own idempotency key. A session or refund that
+fails (the payment service does not answer, or anything else goes wrong with it) is logged and
+left for the next run; the others are handled, and the command exits with status 1 so that cron
+reports it.
 """
 
 from datetime import timedelta
