@@ -1,5 +1,5 @@
 """After the sale, through the browser: staff ship with tracking, the shopper asks to return an
-item, staff approve it, receive it and refund part of the order; every email in order. The new
+item, staff approve it, receive it and refund it (part of the order); every email in order. The new
 pages pass axe and the Nu HTML checker."""
 
 import json
@@ -17,6 +17,7 @@ from e2e.conftest import VNU_JAR, axe_violations, log_in
 from orders.models import Order, OrderStatus, Return
 from orders.services import order_transition
 from orders.tests.factories import place_order
+from payments.models import Payment, PaymentStatus, Refund
 from shop.models import Email
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,6 +36,11 @@ def paid_order():
     lantern = ProductFactory(name="Brass Lantern", price=Decimal("30.00"), stock=5)
     mug = ProductFactory(name="Tin Mug", price=Decimal("8.00"), stock=5)
     order = place_order([(lantern, 1), (mug, 2)], user=customer)
+    Payment.objects.create(
+        order=order, attempt=1, provider="local", session_id=f"cs_{order.number}",
+        status=PaymentStatus.PAID, amount=order.total, currency=order.currency,
+        amount_minor=int(order.total * 100), payment_intent=f"pi_{order.number}",
+    )  # fmt: skip
     order_transition(order=order, to=S.PAID, source="test")
     return Order.objects.get(pk=order.pk), lantern
 
@@ -85,6 +91,19 @@ def test_staff_ship_the_shopper_returns_and_staff_receive_and_refund(
     assert Return.objects.get().status == "received"
     assert only_variant(lantern).stock == 4
 
+    # And refund it, from the return: the amount is stated before it is sent.
+    page.get_by_role("link", name="Refund it").click()
+    page.get_by_role("button", name="Review the refund").click()
+    expect(
+        page.get_by_role("heading", name=re.compile(r"^Refund \$30\.00 to the customer"))
+    ).to_be_visible()
+    assert not Refund.objects.exists()
+    page.get_by_role("button", name=re.compile(r"^Send the refund")).click()
+    expect(page.get_by_text("Refunded 30.00")).to_be_visible()
+    refund = Refund.objects.get()
+    assert (refund.amount, refund.state, refund.source) == (Decimal("30.00"), "succeeded", "return")
+    assert Order.objects.get(pk=order.pk).status == S.DELIVERED  # part of the order refunded
+
     kinds = list(
         Email.objects.filter(reference=order.number)
         .order_by("created", "pk")
@@ -98,6 +117,7 @@ def test_staff_ship_the_shopper_returns_and_staff_receive_and_refund(
         "order_return_requested",
         "order_return_approved",
         "order_return_received",
+        "order_refund_issued",
     ]
     shipped = Email.objects.get(kind="order_shipped")
     assert "RM123456789GB" in shipped.body

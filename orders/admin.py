@@ -158,16 +158,33 @@ class OrderAdmin(admin.ModelAdmin):
         if order is not None:
             may_change = self.has_change_permission(request, order)
             extra = {
-                "order_buttons": admin_views.order_buttons(order) if may_change else [],
+                "order_buttons": (
+                    [*admin_views.order_buttons(order), *self.more_buttons(order)]
+                    if may_change
+                    else []
+                ),
                 "may_change": may_change,
                 "returns": [
-                    (request_, admin_views.return_buttons(request_) if may_change else [])
+                    (
+                        request_,
+                        [*admin_views.return_buttons(request_), *self.return_more_buttons(request_)]
+                        if may_change
+                        else [],
+                    )
                     for request_ in order.returns.prefetch_related("lines__item")
                 ],
             }
         return super().change_view(
             request, object_id, form_url, extra_context={**extra, **(extra_context or {})}
         )
+
+    def more_buttons(self, order):
+        """(label, url) of the order page's buttons other apps add (payments: Refund)."""
+        return []
+
+    def return_more_buttons(self, request_):
+        """(label, url) of a return's steps other apps add (payments: refund it)."""
+        return []
 
     def get_readonly_fields(self, request, obj=None):
         # Orders are records: what was sold, for how much, sent where. Status changes go

@@ -1,11 +1,16 @@
 """Payments in the back office: each order's payment attempts, refunds, and provider events."""
 
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from orders.admin import OrderAdmin
 from orders.exceptions import OrderError
+from orders.models import ReturnStatus
+from orders.status import STATUSES, OrderStatus
+from payments.admin_refund import refund_view
 from payments.models import Payment, Refund, RefundState, WebhookEvent
-from payments.services import order_refund
+from payments.services import order_refund, refund_left, refund_preview
 
 
 class PaymentInline(admin.TabularInline):
@@ -54,7 +59,25 @@ class RefundInline(admin.TabularInline):
 
 @admin.action(description="Refund what is left (selected paid orders)", permissions=["change"])
 def refund(modeladmin, request, queryset):
-    for order in queryset.order_by("pk"):
+    orders = list(queryset.order_by("pk"))
+    if request.POST.get("confirmed") != "yes":
+        # A page that states each order's amount first: nothing is sent from the dropdown.
+        rows = []
+        for order in orders:
+            try:
+                rows.append((order, refund_preview(order=order, amount=refund_left(order))))
+            except OrderError as exc:
+                rows.append((order, str(exc)))
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "opts": modeladmin.model._meta,
+            "title": "Refund what is left of these orders?",
+            "rows": rows,
+            "action": request.POST.get("action", "refund"),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/payments/refund_bulk_confirm.html", context)
+    for order in orders:
         try:
             made = order_refund(order=order, actor=request.user)
         except OrderError as exc:
@@ -86,10 +109,31 @@ def refund(modeladmin, request, queryset):
 
 
 class OrderWithPaymentsAdmin(OrderAdmin):
-    """Orders with their payment attempts and the refund action: registered by shop.admin."""
+    """Orders with their payment attempts, refunds and the refund page: registered by
+    shop.admin."""
 
     inlines = [*OrderAdmin.inlines, PaymentInline, RefundInline]
     actions = [*OrderAdmin.actions, refund]
+
+    def get_urls(self):
+        def view(request, pk):
+            return refund_view(self, request, pk)
+
+        refund_url = path(
+            "<int:pk>/refund/", self.admin_site.admin_view(view), name="orders_order_refund"
+        )
+        return [refund_url, *super().get_urls()]
+
+    def more_buttons(self, order):
+        if not STATUSES[OrderStatus(order.status)].revenue:
+            return []
+        return [("Refund", reverse("admin:orders_order_refund", args=[order.pk]))]
+
+    def return_more_buttons(self, request_):
+        if request_.status != ReturnStatus.RECEIVED:
+            return []
+        url = reverse("admin:orders_order_refund", args=[request_.order_id])
+        return [("Refund it", f"{url}?return={request_.pk}")]
 
 
 @admin.register(WebhookEvent)

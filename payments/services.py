@@ -18,6 +18,7 @@ from django.utils import timezone
 from catalog.cache import catalog_changed
 from catalog.models import ProductVariant
 from catalog.templatetags.money import money
+from orders.emails import queue_order_email
 from orders.exceptions import IllegalTransition, OrderError
 from orders.models import EventKind, Order, OrderEvent, OrderItem, OrderStatus
 from orders.services import order_cancel, order_transition
@@ -412,6 +413,11 @@ def refund_send(*, payment_id: int) -> bool:
     return True
 
 
+def refund_left(order: Order) -> Decimal:
+    """What can still be refunded of the order: its total less refunds pending or succeeded."""
+    return order.total - _refunded_so_far(order)
+
+
 def order_refund(*, order: Order, actor=None) -> Refund:
     """Staff asked to refund all that is left of a paid (shipped, delivered) order.
 
@@ -522,6 +528,34 @@ def _restock(lines: list[tuple[OrderItem, int]]) -> None:
     for item, quantity in sorted(lines, key=lambda line: line[0].variant_id):
         ProductVariant.objects.filter(pk=item.variant_id).update(stock=F("stock") + quantity)
     catalog_changed()
+
+
+@dataclass(frozen=True)
+class RefundPreview:
+    """What a refund would give back, for the page that asks staff to confirm it."""
+
+    amount: Decimal
+    lines: list[tuple[OrderItem, int]]
+    paid: Decimal
+    refunded: Decimal
+
+
+def refund_preview(
+    *, order: Order, amount: Decimal | None = None, lines: dict[int, int] | None = None
+) -> RefundPreview:
+    """The amount and lines refund_create would refund now, checked the same way (without the
+    lock: refund_create checks again under it). RefundRefused says what is wrong."""
+    if not STATUSES[OrderStatus(order.status)].revenue:
+        raise RefundRefused(
+            f"Order {order.number} is {order.get_status_display().lower()} and cannot be refunded."
+        )
+    chosen = _lines_wanted(order, lines)
+    if amount is None:
+        if not chosen:
+            raise RefundRefused("Choose the lines to refund, or an amount.")
+        amount = sum((line_refund_amount(item, qty) for item, qty in chosen), Decimal("0"))
+    _amount_checked(order, Decimal(amount))
+    return RefundPreview(Decimal(amount), chosen, order.total, _refunded_so_far(order))
 
 
 def refund_create(
@@ -659,7 +693,8 @@ def _refund_succeeded(refund: Refund) -> str:
     back (partial refunds leave its status as it is). Called once per refund, with its payment
     and order locked."""
     order = refund.order
-    # email: the customer's "refund made" email is queued here, by the caller of this function.
+    # Queued with the change (the outbox's worker sends it): the customer learns the amount.
+    queue_order_email(order, "refund_issued", items=[], refund=refund)
     OrderEvent.objects.create(
         order=order,
         kind=EventKind.REFUND,

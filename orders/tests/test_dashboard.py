@@ -9,8 +9,8 @@ from django.urls import reverse
 from accounts.tests.factories import StaffFactory, catalog_manager, order_manager
 from catalog.tests.factories import ProductFactory
 from orders.models import OrderStatus
-from orders.services import order_transition
 from orders.tests.factories import place_order
+from payments.tests.factories import pay, refund
 
 pytestmark = pytest.mark.django_db
 
@@ -19,21 +19,20 @@ DASHBOARD = reverse("dashboard")
 
 
 def paid_order(price):
-    order = place_order([(ProductFactory(price=Decimal(price), stock=5), 1)])
-    return order_transition(order=order, to=S.PAID, source="test")
+    return pay(place_order([(ProductFactory(price=Decimal(price), stock=5), 1)]))
 
 
 def test_revenue_is_net_of_refunds(client):
     kept = paid_order("40.00")
     refunded = paid_order("15.00")
-    order_transition(order=refunded, to=S.REFUNDED, source="test")
+    refund(refunded, amount=Decimal("5.00"))  # part of it
     client.force_login(order_manager())
 
     today = client.get(DASHBOARD).context["periods"][0]
 
     assert (today["count"], today["sales"]) == (2, kept.total + refunded.total)
-    assert today["refunded"] == refunded.total
-    assert today["revenue"] == kept.total
+    assert today["refunded"] == Decimal("5.00")
+    assert today["revenue"] == kept.total + refunded.total - Decimal("5.00")
 
 
 def test_catalog_managers_see_low_stock_and_no_orders(client, settings):

@@ -43,9 +43,9 @@ def move_url(order, to):
     ("path", "buttons"),
     [
         ((), {"Cancel order"}),
-        ((S.PAID,), {"Mark shipped"}),
-        ((S.PAID, S.SHIPPED), {"Mark delivered"}),
-        ((S.PAID, S.SHIPPED, S.DELIVERED), set()),
+        ((S.PAID,), {"Mark shipped", "Refund"}),
+        ((S.PAID, S.SHIPPED), {"Mark delivered", "Refund"}),
+        ((S.PAID, S.SHIPPED, S.DELIVERED), {"Refund"}),
         ((S.CANCELLED,), set()),
     ],
 )

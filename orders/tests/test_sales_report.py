@@ -12,8 +12,8 @@ from accounts.tests.factories import StaffFactory, catalog_manager, order_manage
 from catalog.tests.factories import ProductFactory
 from orders.models import Order, OrderStatus
 from orders.reports import chart_bars, sales_report
-from orders.services import order_transition
 from orders.tests.factories import place_order
+from payments.tests.factories import pay, refund
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ REPORT = reverse("orders:sales_report")
 
 def paid_order(price, quantity=1, days_ago=0, name=None):
     product = ProductFactory(price=Decimal(price), stock=50, **({"name": name} if name else {}))
-    order = order_transition(order=place_order([(product, quantity)]), to=S.PAID, source="test")
+    order = pay(place_order([(product, quantity)]))
     if days_ago:
         moment = timezone.now() - timedelta(days=days_ago)
         Order.objects.filter(pk=order.pk).update(created=moment, paid_at=moment)
@@ -35,7 +35,7 @@ def test_each_day_counts_what_was_placed_paid_and_refunded_that_day():
     a = paid_order("10.00", days_ago=2)  # 10 + 5 shipping
     b = paid_order("30.00", days_ago=2)  # 30 + 5
     refunded = paid_order("20.00", days_ago=1)
-    order_transition(order=refunded, to=S.REFUNDED, source="test")
+    refund(refunded, amount=refunded.total)
     place_order([(ProductFactory(stock=5), 1)])  # placed today, never paid
 
     report = sales_report(7)
@@ -79,7 +79,7 @@ def test_best_sellers_rank_by_sales_without_refunded_orders():
     paid_order("5.00", quantity=4, name="Mug")
     paid_order("50.00", name="Lamp")
     gone = paid_order("99.00", name="Returned chair")
-    order_transition(order=gone, to=S.REFUNDED, source="test")
+    refund(gone, amount=gone.total)
 
     top = sales_report(7).top_products
 

@@ -106,7 +106,7 @@ def test_staff_refund_calls_the_api_and_the_webhook_finishes_it(client, stripe_a
 
     response = client.post(
         reverse("admin:orders_order_changelist"),
-        {"action": "refund", "_selected_action": [order.pk]},
+        {"action": "refund", "_selected_action": [order.pk], "confirmed": "yes"},
         follow=True,
     )
 
@@ -133,7 +133,7 @@ def test_refund_of_an_unpaid_order_is_refused(client, stripe_api):
     client.force_login(order_manager())
     response = client.post(
         reverse("admin:orders_order_changelist"),
-        {"action": "refund", "_selected_action": [order.pk]},
+        {"action": "refund", "_selected_action": [order.pk], "confirmed": "yes"},
         follow=True,
     )
     assert "is awaiting payment and cannot be refunded" in response.content.decode()
@@ -148,7 +148,7 @@ def test_catalog_managers_cannot_refund(client, stripe_api):
     client.force_login(catalog_manager())
     response = client.post(
         reverse("admin:orders_order_changelist"),
-        {"action": "refund", "_selected_action": [order.pk]},
+        {"action": "refund", "_selected_action": [order.pk], "confirmed": "yes"},
     )
     assert response.status_code == 403
     assert not stripe_api.calls("POST", "/v1/refunds")
@@ -174,7 +174,7 @@ def paid_order(stripe_api, deliver):
 def run_action(client, action, order):
     return client.post(
         reverse("admin:orders_order_changelist"),
-        {"action": action, "_selected_action": [order.pk]},
+        {"action": action, "_selected_action": [order.pk], "confirmed": "yes"},
         follow=True,
     )
 

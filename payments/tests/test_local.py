@@ -116,7 +116,7 @@ def test_refund_from_the_admin_with_the_stand_in(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("admin:orders_order_changelist"),
-            {"action": "refund", "_selected_action": [order.pk]},
+            {"action": "refund", "_selected_action": [order.pk], "confirmed": "yes"},
         )
 
     assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED
