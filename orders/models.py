@@ -180,6 +180,14 @@ class Order(models.Model):
         return self.state.reorderable
 
     @property
+    def refunded(self):
+        """The money given back so far: the order's refunds that went through (payments keeps
+        them, as `refunds`)."""
+        return self.refunds.filter(state="succeeded").aggregate(
+            total=models.Sum("amount", default=Decimal("0"))
+        )["total"]
+
+    @property
     def return_deadline(self):
         """The last moment a return may be asked for; None if the order was never delivered."""
         if self.delivered_at is None:

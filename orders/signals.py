@@ -11,8 +11,9 @@ order_status_changing(sender=Order, order=..., to=...)
     locked and the move allowed by the status graph, just before the status changes. A
     receiver may raise orders.exceptions.OrderError to refuse the move; the transaction is then
     rolled back. Received by payments.receivers.refuse_moves_with_money_in_flight, which refuses
-    shipping an order whose refund is pending, and cancelling (or failing) an order that has a
-    payment session open: the order's money must always be accounted for.
+    shipping an order while any of its refunds (payments.Refund, or an automatic refund of its
+    payment) is pending, and cancelling (or failing) an order that has a payment session open:
+    the order's money must always be accounted for.
 """
 
 from django.dispatch import Signal

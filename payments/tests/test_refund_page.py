@@ -13,6 +13,7 @@ from orders.returns import return_approve, return_receive, return_request
 from orders.services import order_transition
 from orders.tests.factories import place_order
 from payments.models import Payment, PaymentStatus, Refund, RefundSource
+from payments.tests.factories import refund
 from shop.models import Email
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +173,17 @@ def test_orders_refunded_before_refund_records_get_one_for_the_reports():
     assert (refund.order, refund.amount, refund.state) == (order, order.total, "succeeded")
     assert refund.updated == order.events.get(to_status=S.REFUNDED).created
     assert not kept.refunds.exists()
+
+
+def test_the_customer_sees_what_was_refunded_on_the_order_page(client):
+    order, _ = paid_order()
+    client.force_login(order.user)
+    assert "Refunded to you" not in client.get(order.get_absolute_url()).content.decode()
+    refund(order, amount=Decimal("7.50"))
+    failed = refund(order, amount=Decimal("1.00"))
+    Refund.objects.filter(pk=failed.pk).update(state="failed")  # a failed one gave nothing back
+
+    html = client.get(order.get_absolute_url()).content.decode()
+
+    assert "Refunded to you" in html
+    assert "−$7.50" in html
