@@ -137,6 +137,15 @@ def test_production_refuses_the_stand_in_named_by_its_dotted_path():
     assert f"PAYMENT_PROVIDER={STAND_IN} is the development stand-in" in result.stderr
 
 
+def test_production_refuses_a_development_only_provider_under_any_path():
+    path = "payments.tests.test_providers.RenamedStandIn"
+
+    result = boot(PAYMENT_PROVIDER=path)
+
+    assert result.returncode != 0
+    assert f"PAYMENT_PROVIDER {path} is for development only" in result.stderr
+
+
 def test_the_system_check_refuses_a_stand_in_under_any_path_without_debug(settings):
     settings.PAYMENT_PROVIDER = "payments.tests.test_providers.RenamedStandIn"
     settings.DEBUG = False
