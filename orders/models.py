@@ -202,12 +202,17 @@ class Order(models.Model):
         if self.status != OrderStatus.DELIVERED or deadline is None or timezone.now() > deadline:
             return False
         bought = self.items.aggregate(n=models.Sum("quantity", default=0))["n"]
-        asked = (
+        return sum(self.quantities_asked_back().values()) < bought
+
+    def quantities_asked_back(self):
+        """{order item id: quantity} in this order's returns that were not refused."""
+        return dict(
             ReturnLine.objects.filter(return_request__order=self)
             .exclude(return_request__status=ReturnStatus.REFUSED)
-            .aggregate(n=models.Sum("quantity", default=0))["n"]
+            .values("item")
+            .annotate(quantity=models.Sum("quantity"))
+            .values_list("item", "quantity")
         )
-        return asked < bought
 
     @property
     def return_heading(self):

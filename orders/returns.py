@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from catalog.cache import catalog_changed
@@ -46,13 +46,7 @@ class Returnable:
 
 def returnable(order: Order) -> list[Returnable]:
     """Each line with the quantity not yet in a return that was not refused."""
-    asked = dict(
-        ReturnLine.objects.filter(return_request__order=order)
-        .exclude(return_request__status=R.REFUSED)
-        .values("item")
-        .annotate(quantity=Sum("quantity"))
-        .values_list("item", "quantity")
-    )
+    asked = order.quantities_asked_back()
     return [
         Returnable(item, item.quantity - asked.get(item.pk, 0))
         for item in order.items.order_by("pk")

@@ -279,6 +279,37 @@ def _price(checkout, items):
     return priced
 
 
+def order_figures(b) -> dict:
+    """The Order fields that come from breakdown `b`: every stored figure, as priced."""
+    return {
+        "currency": b.currency,
+        "subtotal": b.subtotal,
+        "discount": b.discount,
+        "shipping": b.shipping,
+        "tax": b.tax,
+        "shipping_tax": b.shipping_tax,
+        "total": b.total,
+        "prices_include_tax": b.prices_include_tax,
+        "tax_name": b.tax_name if b.tax_rate is not None else "",
+        "tax_rate": b.tax_rate,
+        "shipping_tax_rate": b.shipping_tax_rate,
+        "shipping_method_name": b.shipping_name,
+        "voucher_code": b.code,
+    }
+
+
+def line_figures(line) -> dict:
+    """The OrderItem fields that come from one line of a breakdown."""
+    return {
+        "unit_price": line.unit_price,
+        "quantity": line.quantity,
+        "line_total": line.line_total,
+        "discount": line.discount,
+        "tax": line.tax,
+        "tax_rate": line.tax_rate,
+    }
+
+
 def _write(checkout, number, items, priced):
     """Step 4: the order and its lines, every figure from the breakdown."""
     b = priced.breakdown
@@ -286,20 +317,8 @@ def _write(checkout, number, items, priced):
         number=number,
         user=checkout.user,
         email=checkout.email,
-        currency=b.currency,
-        subtotal=b.subtotal,
-        discount=b.discount,
-        shipping=b.shipping,
-        tax=b.tax,
-        shipping_tax=b.shipping_tax,
-        total=b.total,
-        prices_include_tax=b.prices_include_tax,
-        tax_name=b.tax_name if b.tax_rate is not None else "",
-        tax_rate=b.tax_rate,
-        shipping_tax_rate=b.shipping_tax_rate,
+        **order_figures(b),
         shipping_method=priced.method,
-        shipping_method_name=b.shipping_name,
-        voucher_code=b.code,
         note=checkout.note,
         checkout_token=checkout.token,
         **{field: checkout.address.get(field, "") for field in Order.SHIPPING_FIELDS},
@@ -312,12 +331,7 @@ def _write(checkout, number, items, priced):
                 product_name=item.variant.product.name,
                 variant_label=item.variant.label,
                 product_sku=item.variant.sku,
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-                line_total=line.line_total,
-                discount=line.discount,
-                tax=line.tax,
-                tax_rate=line.tax_rate,
+                **line_figures(line),
             )
             for item, line in zip(items, b.lines, strict=True)
         ]

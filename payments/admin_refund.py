@@ -43,6 +43,9 @@ class RefundForm(forms.Form):
     def quantity_fields(self):
         return [self[f"quantity-{item.pk}"] for item in self.items]
 
+    def refund_fields(self):
+        return [self[name] for name in ("amount", "restock", "reason")]
+
     def lines(self):
         return {
             item.pk: self.cleaned_data[f"quantity-{item.pk}"]

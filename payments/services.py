@@ -424,7 +424,7 @@ def order_refund(*, order: Order, actor=None) -> Refund:
     A refund of the rest through refund_create: the order becomes `refunded` when the provider
     confirms it. RefundRefused if nothing is left to refund or the order cannot be refunded.
     """
-    left = order.total - _refunded_so_far(order)
+    left = refund_left(order)
     if left <= 0:
         raise RefundRefused(f"Order {order.number} has been refunded in full already.")
     return refund_create(
@@ -540,22 +540,37 @@ class RefundPreview:
     refunded: Decimal
 
 
-def refund_preview(
-    *, order: Order, amount: Decimal | None = None, lines: dict[int, int] | None = None
-) -> RefundPreview:
-    """The amount and lines refund_create would refund now, checked the same way (without the
-    lock: refund_create checks again under it). RefundRefused says what is wrong."""
+def _refundable(order: Order) -> None:
+    """RefundRefused unless the order's status counts as money the shop holds."""
     if not STATUSES[OrderStatus(order.status)].revenue:
         raise RefundRefused(
             f"Order {order.number} is {order.get_status_display().lower()} and cannot be refunded."
         )
+
+
+def _refund_asked(
+    order: Order, amount: Decimal | None, lines: dict[int, int] | None
+) -> tuple[Decimal, list[tuple[OrderItem, int]]]:
+    """The amount and the (item, quantity) lines a refund asks for, each checked against what
+    is left of the order; RefundRefused says what is wrong."""
     chosen = _lines_wanted(order, lines)
     if amount is None:
         if not chosen:
             raise RefundRefused("Choose the lines to refund, or an amount.")
         amount = sum((line_refund_amount(item, qty) for item, qty in chosen), Decimal("0"))
-    _amount_checked(order, Decimal(amount))
-    return RefundPreview(Decimal(amount), chosen, order.total, _refunded_so_far(order))
+    amount = Decimal(amount)
+    _amount_checked(order, amount)
+    return amount, chosen
+
+
+def refund_preview(
+    *, order: Order, amount: Decimal | None = None, lines: dict[int, int] | None = None
+) -> RefundPreview:
+    """The amount and lines refund_create would refund now, checked the same way (without the
+    lock: refund_create checks again under it). RefundRefused says what is wrong."""
+    _refundable(order)
+    amount, chosen = _refund_asked(order, amount, lines)
+    return RefundPreview(amount, chosen, order.total, _refunded_so_far(order))
 
 
 def refund_create(
@@ -581,21 +596,11 @@ def refund_create(
     """
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        if not STATUSES[OrderStatus(locked.status)].revenue:
-            raise RefundRefused(
-                f"Order {locked.number} is {locked.get_status_display().lower()} and cannot be "
-                "refunded."
-            )
+        _refundable(locked)
         payment = _order_payment(locked)
         if payment is None:
             raise RefundRefused(f"Order {locked.number} has no payment to refund.")
-        chosen = _lines_wanted(locked, lines)
-        if amount is None:
-            if not chosen:
-                raise RefundRefused("Choose the lines to refund, or an amount.")
-            amount = sum((line_refund_amount(item, qty) for item, qty in chosen), Decimal("0"))
-        amount = Decimal(amount)
-        _amount_checked(locked, amount)
+        amount, chosen = _refund_asked(locked, amount, lines)
         refund = Refund.objects.create(
             order=locked,
             payment=payment,
@@ -772,7 +777,7 @@ def _dashboard_refund_record(
     """Money given back in the provider's own dashboard: recorded as it is (no lines, nothing
     restocked), even beyond what our records allow, since it is gone already."""
     amount = _from_minor(amount_minor, payment.currency)
-    left = order.total - _refunded_so_far(order)
+    left = refund_left(order)
     if amount > left:
         logger.error("order %s: %s refunded in the payment provider, only %s was left",
                      order.number, amount, left)  # fmt: skip

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from accounts.tests.factories import UserFactory
 from catalog.tests.factories import VariantFactory
 from orders.models import Order, OrderItem
+from orders.services import line_figures, order_figures
 from orders.tests.factories import ADDRESS
 from payments.providers import session_amount, session_line_items
 from pricing.breakdown import (
@@ -209,19 +210,7 @@ def order_write(b, *, user):
         number="TEST-00001",
         user=user,
         email=user.email if user else "guest@example.com",
-        currency=b.currency,
-        subtotal=b.subtotal,
-        discount=b.discount,
-        shipping=b.shipping,
-        tax=b.tax,
-        shipping_tax=b.shipping_tax,
-        total=b.total,
-        prices_include_tax=b.prices_include_tax,
-        tax_name=b.tax_name if b.tax_rate is not None else "",
-        tax_rate=b.tax_rate,
-        shipping_tax_rate=b.shipping_tax_rate,
-        shipping_method_name=b.shipping_name,
-        voucher_code=b.code,
+        **order_figures(b),
         checkout_token=uuid.uuid4(),
         **ADDRESS,
     )
@@ -231,12 +220,7 @@ def order_write(b, *, user):
             variant=variant,
             product_name=variant.product.name,
             product_sku=variant.sku,
-            unit_price=line.unit_price,
-            quantity=line.quantity,
-            line_total=line.line_total,
-            discount=line.discount,
-            tax=line.tax,
-            tax_rate=line.tax_rate,
+            **line_figures(line),
         )
         for variant, line in zip(variants, b.lines, strict=True)
     )
