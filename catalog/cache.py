@@ -1,12 +1,18 @@
-"""Whole-page caching of the catalogue for anonymous shoppers, in the shared cache.
+"""Page caching of the catalogue, shared by every shopper, in the shared cache.
+
+A catalogue page is rendered once for everybody: its personal parts (the header's cart count and
+account links, the messages) are left as markers, the `{% personal %}` tag's, and the CSRF token
+inside its forms as a placeholder. Each response fills them in for its own visitor: the header's
+links from a copy this process keeps for each kind of visitor (anonymous, signed in, staff) with
+the visitor's cart count (one small query, none without a session) and token put in. The
+catalogue itself costs no query and no rendering, signed in or not.
 
 Pages are keyed by a catalogue version that every change of a product or category, and every
 product going out of stock or back in, increments once the change is committed, so a cached page
 never outlives the data it shows (a TTL is only a backstop). The version is a row in PostgreSQL,
 not a Redis key: it moves on even while Redis is away, so pages Redis kept from before are never
 served again when it is back. Without Redis, pages are rendered (and not shared between
-processes). Each process also keeps its most recent pages under the same keys. The CSRF token
-inside cached forms is swapped for the visitor's own on the way out.
+processes). Each process also keeps its most recent pages under the same keys.
 
 The key is the page's address without its query string (scheme, host, path) and the query
 parameters its view reads, nothing else: the cache sits in the Redis that holds the sessions, so
@@ -27,8 +33,10 @@ from django.db import transaction
 from django.db.models import F
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.template.loader import get_template
 from django.utils.http import urlencode
 
+from cart.services import cart_count
 from catalog.models import CatalogVersion
 
 MAX_KEY_TEXT = 500  # host, path and read parameters: longer ones are rendered, not stored
@@ -91,14 +99,69 @@ def forget_local():
     _memo["until"] = 0.0
     with _recent_lock:
         _recent.clear()
+    _navs.clear()
 
 
-def _personal(request):
-    """Pages that show something of this visitor's own are never shared."""
-    if request.user.is_authenticated or "messages" in request.COOKIES:
-        return True
-    session = request.session
-    return bool(session.session_key) and ("cart_id" in session or "_messages" in session)
+# What the `{% personal %}` tag leaves in a shared page, by name.
+PERSONAL_PARTS = ("nav", "messages")
+NAV_TEMPLATE = "partials/header_nav.html"  # the cart count, the account links, the log-out form
+MESSAGES_TEMPLATE = "partials/messages.html"
+
+
+def personal_marker(name):
+    return f"<!--personal:{name}-->"
+
+
+def renders_shared_page(request):
+    """Whether the page being rendered is the shared one, its personal parts left out."""
+    return getattr(request, "renders_shared_page", False)
+
+
+class _Visitor:
+    """All the header's links may know of a visitor: what kind they are, nothing of their own."""
+
+    def __init__(self, is_authenticated, is_staff):
+        self.is_authenticated, self.is_staff = is_authenticated, is_staff
+
+
+_COUNT_SLOT, _TOKEN_SLOT = "\x00cart-count\x00", "\x00csrf-token\x00"
+_navs = {}  # by kind of visitor: (signed in, staff)
+
+
+def header_nav(request, *, cart_count, csrf_token):
+    """The header's links for this visitor: rendered once per process for each kind of visitor,
+    with their own cart count and CSRF token put in. Rendered with a stand-in for the user that
+    has nothing of theirs, so nothing else of one visitor's can reach another's page."""
+    user = getattr(request, "user", None)
+    signed_in = bool(user and user.is_authenticated)
+    kind = (signed_in, signed_in and user.is_staff)
+    html = _navs.get(kind)
+    if html is None:
+        context = {"user": _Visitor(*kind), "cart_count": _COUNT_SLOT, "csrf_token": _TOKEN_SLOT}
+        html = _navs[kind] = get_template(NAV_TEMPLATE).render(context, request)
+    return html.replace(_COUNT_SLOT, str(cart_count)).replace(_TOKEN_SLOT, str(csrf_token))
+
+
+def messages_html(request):
+    return get_template(MESSAGES_TEMPLATE).render(None, request)
+
+
+def _fill(request, html):
+    """The shared page `html` as this visitor sees it: their CSRF token and personal parts."""
+    token = get_token(request)
+    html = html.replace(CSRF_PLACEHOLDER, f'name="csrfmiddlewaretoken" value="{token}"')
+    nav = header_nav(request, cart_count=cart_count(request=request), csrf_token=token)
+    html = html.replace(personal_marker("nav"), nav, 1)
+    return html.replace(personal_marker("messages"), messages_html(request), 1)
+
+
+def _render_shared(view, request, *args, **kwargs):
+    request.renders_shared_page = True
+    try:
+        return view(request, *args, **kwargs)
+    finally:
+        # An error page rendered from an exception the view raised is an ordinary page.
+        request.renders_shared_page = False
 
 
 def read_params(request, names):
@@ -109,54 +172,64 @@ def read_params(request, names):
 
 
 def not_shared(response):
-    """Mark a page for cache_for_anonymous to show but not store: rendered from query values
+    """Mark a page for shared_page to show but not store: rendered from query values
     that are not in their canonical form, it would only be found again by the same junk URL."""
     response.page_cache_not_shared = True
     return response
 
 
-def cache_for_anonymous(*reads, repeatable=()):
-    """Cache the view's pages for anonymous visitors, keyed on their address without the query
-    string and the query parameters named in `reads` or `repeatable`, the only ones the view may
-    read. A parameter in `repeatable` may be given several times (option=a&option=b): the key
-    holds its non-empty values sorted, so the same values in another order are the same page,
-    and the view must show them in an order of its own, not as given."""
+def shared_page(*reads, repeatable=()):
+    """Render the view's pages once for every shopper and cache them, keyed on their address
+    without the query string and the query parameters named in `reads` or `repeatable`, the
+    only ones the view may read. A parameter in `repeatable` may be given several times
+    (option=a&option=b): the key holds its non-empty values sorted, so the same values in
+    another order are the same page, and the view must show them in an order of its own, not
+    as given. The view must show nothing of the visitor's own but through `{% personal %}`."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
-            if request.method != "GET" or _personal(request):
+            if request.method != "GET":
                 return view(request, *args, **kwargs)
-            if any(len(request.GET.getlist(name)) > 1 for name in reads):
-                # Which of the repeated values counts is the view's business: not shared.
-                return view(request, *args, **kwargs)
-            # The host is part of the page (its canonical link), not a visitor's choice: only
-            # the ALLOWED_HOSTS get this far.
-            text = f"{request.scheme}://{request.get_host()}{request.path}"
-            params = list(read_params(request, reads).items())
-            for name in repeatable:
-                params += [(name, value) for value in sorted(request.GET.getlist(name)) if value]
-            query = urlencode(params)
-            if query:
-                text = f"{text}?{query}"
-            if len(text) > MAX_KEY_TEXT:
-                return view(request, *args, **kwargs)
-            key = f"page:{catalog_version()}:{hashlib.sha256(text.encode()).hexdigest()}"
-            html = _recent.get(key) or cache.get(key)
+            key = _page_key(request, reads, repeatable)
+            html = None
+            if key is not None:
+                html = _recent.get(key) or cache.get(key)
             if html is None:
-                response = view(request, *args, **kwargs)
-                if (
-                    response.status_code != 200
-                    or getattr(response, "streaming", False)
-                    or getattr(response, "page_cache_not_shared", False)
-                ):
+                response = _render_shared(view, request, *args, **kwargs)
+                if getattr(response, "streaming", False):
                     return response
                 html = CSRF_FIELD.sub(CSRF_PLACEHOLDER, response.content.decode())
+                if (
+                    key is None
+                    or response.status_code != 200
+                    or getattr(response, "page_cache_not_shared", False)
+                ):
+                    response.content = _fill(request, html)
+                    return response
                 cache.set(key, html, PAGE_TTL)
             _remember(key, html)
-            token = f'name="csrfmiddlewaretoken" value="{get_token(request)}"'
-            return HttpResponse(html.replace(CSRF_PLACEHOLDER, token))
+            return HttpResponse(_fill(request, html))
 
         return wrapper
 
     return decorator
+
+
+def _page_key(request, reads, repeatable):
+    """The cache key of the page asked for, or None where it is not to be stored."""
+    if any(len(request.GET.getlist(name)) > 1 for name in reads):
+        # Which of the repeated values counts is the view's business: not shared.
+        return None
+    # The host is part of the page (its canonical link), not a visitor's choice: only the
+    # ALLOWED_HOSTS get this far.
+    text = f"{request.scheme}://{request.get_host()}{request.path}"
+    params = list(read_params(request, reads).items())
+    for name in repeatable:
+        params += [(name, value) for value in sorted(request.GET.getlist(name)) if value]
+    query = urlencode(params)
+    if query:
+        text = f"{text}?{query}"
+    if len(text) > MAX_KEY_TEXT:
+        return None
+    return f"page:{catalog_version()}:{hashlib.sha256(text.encode()).hexdigest()}"

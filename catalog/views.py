@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
 
-from catalog.cache import cache_for_anonymous, not_shared, read_params
+from catalog.cache import not_shared, read_params, shared_page
 from catalog.filters import NumberedPaginator, filter_products, option_facets
 from catalog.forms import SORTS, ProductListQuery, page_number, price_param
 from catalog.models import Category, Product, ProductVariant
@@ -23,7 +23,7 @@ OPTION_PARAM = "option"
 SCOPE_PARAMS = ("q", "category", "sort")  # what "Clear all filters" keeps
 
 
-@cache_for_anonymous()
+@shared_page()
 def home(request):
     products = Product.objects.available().in_stock().for_cards()[:HOME_PRODUCTS]
     return render(
@@ -33,7 +33,7 @@ def home(request):
     )
 
 
-@cache_for_anonymous(*LIST_PARAMS, repeatable=(OPTION_PARAM,))
+@shared_page(*LIST_PARAMS, repeatable=(OPTION_PARAM,))
 def product_list(request):
     """Products of a category or a search, narrowed by the variant filters (catalog.filters).
 
@@ -133,7 +133,7 @@ def product_list(request):
     return response
 
 
-@cache_for_anonymous()
+@shared_page()
 def product_detail(request, slug):
     product = get_object_or_404(
         Product.objects.available()
