@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import redis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 logger = logging.getLogger(__name__)
 
@@ -100,12 +100,14 @@ class _Server:
                 MAX_UNWRITTEN,
             )
 
-    def delete_unwritten(self, client):
+    def delete_unwritten(self, cache_client):
         if not self.unwritten:
             return
         with self.lock:
             keys = list(self.unwritten)
-        client.delete(*keys)  # a failure keeps them for the next try
+        cache_client.get_client(None, write=True).delete(
+            *keys
+        )  # a failure keeps them for the next try
         with self.lock:
             for key in keys:
                 self.unwritten.pop(key, None)
@@ -125,9 +127,27 @@ def _server(locations):
         return _servers[locations]
 
 
+class _RedisClients(RedisCacheClient):
+    """One redis.Redis per connection pool, made once: Django makes a new one for every call,
+    and building its table of reply parsers took longer than the call to Redis itself."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._by_pool = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._by_pool.get(pool)
+        if client is None:
+            # Two threads may both make one here; either serves, the pool is the same.
+            client = self._by_pool[pool] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
+        self._class = _RedisClients
         self._options = {
             "socket_connect_timeout": DEFAULT_SOCKET_TIMEOUT,
             "socket_timeout": DEFAULT_SOCKET_TIMEOUT,
@@ -154,7 +174,7 @@ class ResilientRedisCache(RedisCache):
         if server.may_call(self._retry_after):
             try:
                 if self._delete_unwritten:
-                    server.delete_unwritten(self._cache.get_client(None, write=True))
+                    server.delete_unwritten(self._cache)
                 result = getattr(super(), name)(*args)
             except redis.RedisError as error:
                 server.failed(error, self._retry_after)
