@@ -1,10 +1,10 @@
 """Every change to a cart: finding or making it, adding, changing, removing, merging at login."""
 
+import functools
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Sum
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cart.exceptions import OutOfStock, ProductUnavailable, variant_name
@@ -57,12 +57,28 @@ def cart_count(*, request):
     user = getattr(request, "user", None)
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     if user is not None and user.is_authenticated:
-        items = CartItem.objects.filter(cart__user=user)
+        column, value = "user_id", user.pk
     elif session_key:
-        items = CartItem.objects.filter(cart__session_key=session_key)
+        column, value = "session_key", session_key
     else:
         return 0
-    return items.aggregate(total=Sum("quantity"))["total"] or 0
+    with connection.cursor() as cursor:
+        cursor.execute(_count_sql(connection.vendor, column), [value])
+        return cursor.fetchone()[0]
+
+
+@functools.cache
+def _count_sql(vendor, column):
+    # Written out, not built by the ORM: on every page a signed-in shopper sees, building the
+    # statement took several times longer than running it.
+    quote = connection.ops.quote_name
+    items, carts = CartItem._meta.db_table, Cart._meta.db_table
+    # Names from the models; the value is a parameter.
+    return (
+        f"SELECT COALESCE(SUM(item.{quote('quantity')}), 0) FROM {quote(items)} item "  # noqa: S608
+        f"JOIN {quote(carts)} cart ON cart.{quote('id')} = item.{quote('cart_id')} "
+        f"WHERE cart.{quote(column)} = %s"
+    )
 
 
 def _line_limit(variant):
