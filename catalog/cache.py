@@ -27,7 +27,10 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 
+from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
@@ -100,6 +103,7 @@ def forget_local():
     with _recent_lock:
         _recent.clear()
     _navs.clear()
+    release.cache_clear()
 
 
 # What the `{% personal %}` tag leaves in a shared page, by name.
@@ -232,4 +236,18 @@ def _page_key(request, reads, repeatable):
         text = f"{text}?{query}"
     if len(text) > MAX_KEY_TEXT:
         return None
-    return f"page:{catalog_version()}:{hashlib.sha256(text.encode()).hexdigest()}"
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return f"page:{release()}:{catalog_version()}:{digest}"
+
+
+@functools.cache
+def release():
+    """What this release renders pages from: its static files (their manifest's hash) and its
+    templates. Part of every page's key, so that during and after a deploy no worker serves a
+    page another release rendered: one pointing at styles whose hashed names this release does
+    not have, or at forms it no longer takes."""
+    digest = hashlib.sha256(getattr(staticfiles_storage, "manifest_hash", "").encode())
+    for directory in settings.TEMPLATES[0]["DIRS"]:
+        for path in sorted(Path(directory).rglob("*.html")):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]

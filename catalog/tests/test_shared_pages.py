@@ -217,3 +217,33 @@ def test_pages_that_are_not_shared_show_the_header_in_place(path):
     assert "Back office" in html
     assert COUNT.search(html).group(1) == "2"
     assert len(set(TOKEN.findall(html))) == 1  # the page's forms and the log-out form share one
+
+
+def test_a_page_another_release_rendered_is_never_served(lamp, monkeypatch, tmp_path, settings):
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    page(Client())
+    with CaptureQueriesContext(connection) as queries:
+        page(Client())
+    assert len(queries) == 0  # stored for this release
+
+    # The next release: new styles (another manifest), and then new templates.
+    page_cache.release.cache_clear()
+    monkeypatch.setattr(staticfiles_storage, "manifest_hash", "another-manifest", raising=False)
+    page_cache.forget_local()
+    with CaptureQueriesContext(connection) as queries:
+        page(Client())
+    assert len(queries) > 0
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "extra.html").write_text("changed")
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], templates]}
+    ]
+    page_cache.release.cache_clear()
+    page_cache.forget_local()
+    with CaptureQueriesContext(connection) as queries:
+        page(Client())
+    assert len(queries) > 0
+    assert stored_pages() == 3
