@@ -73,8 +73,13 @@ test: $(VENV)/.installed-dev browser e2e/node_modules/.installed
 prod-check: $(VENV)/.installed-run
 	bash deploy/prod-check.sh
 
-# Load and capacity benchmark (5 to 9 minutes, with the machine); writes bench/results/<date>.md.
-bench: $(VENV)/.installed-dev
+# Lighthouse for the bench's page audit, pinned (version 13 needs a newer Node than Debian's).
+bench/node_modules/.installed: bench/package.json
+	npm install --prefix bench --no-package-lock --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Load and capacity benchmark (about 12 minutes, with the machine); writes bench/results/<date>.md.
+bench: $(VENV)/.installed-dev browser bench/node_modules/.installed
 	$(PY) bench/run.py
 
 # Desktop and phone screenshots of the main pages, into docs/screenshots/.
@@ -94,4 +99,4 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache e2e/node_modules
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache e2e/node_modules bench/node_modules

@@ -22,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the store's packages, when run as bench/run.py
+from bench import lighthouse  # noqa: E402 -- needs the path above
+
 PY = sys.executable
 PORT = int(os.environ.get("BENCH_PORT", "18890"))
 BASE = f"http://127.0.0.1:{PORT}"
@@ -31,6 +33,23 @@ BUYERS = 1000
 WARM_UP_BUYERS = 100
 BUYER_CONCURRENCY = 32
 RUNS = 3
+# What each page must reach: (least ratio to the bare view, most p99 in ms or None).
+ANONYMOUS = (0.5, None)
+PERSONAL = (0.3, 50.0)  # signed in, or a guest with a cart: the shoppers who buy
+CART = (0.3, 50.0)
+CHECKOUT_PAGE = (0.2, None)
+SPREAD_CHECKOUT = 0.1  # orders/s as a share of pgbench's transactions/s
+HOT_CHECKOUT = 0.2
+MEMORY_MB = 100
+
+
+def met(value, relation, bound):
+    """`value` and whether it meets `relation` `bound`, as the report writes it."""
+    ok = {">=": value >= bound, "<": value < bound, "==": value == bound}[relation]
+    shown = f"{value:.2f}" if isinstance(value, float) and value < 10 else f"{value:.0f}"
+    return f"{shown} ({relation} {bound}: {'met' if ok else '**not met**'})"
+
+
 # Where the buyers have their orders delivered, and the code the buyers of the code scenario
 # share (bench/checkout.sql writes it into its orders).
 COUNTRY = "GB"
@@ -89,7 +108,7 @@ def start_gunicorn():
     log = (ROOT / "bench" / "results" / "gunicorn.log").open("w")
     process = subprocess.Popen(
         [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{PORT}",
-         "shop.wsgi:application"],
+         "bench.media_wsgi:application"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     for _ in range(100):
@@ -117,7 +136,8 @@ def wrk(path, seconds, headers=()):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def page(name, path, headers=()):
+def page(name, path, headers=(), *, target=None):
+    """`target`: (least ratio to the bare view, most p99 ms or None) this page must reach."""
     wrk(path, 2, headers)  # warm-up: caches, connections, lazy imports
     runs = [wrk(path, 5, headers) for _ in range(3)]
     best = sorted(runs, key=lambda r: r["rps"])[1]  # the median run
@@ -129,6 +149,7 @@ def page(name, path, headers=()):
         "rps": best["rps"],
         "p99_ms": best["p99_ms"],
         "errors": errors,
+        "target": target,
     }
 
 
@@ -145,6 +166,46 @@ def signed_in_cookie(user):
     session.create()
     csrf = get_random_string(32)
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}; csrftoken={csrf}", csrf
+
+
+def guest_cookie(lines):
+    """A guest's session holding a cart with `lines` [(variant, quantity)], as a cookie."""
+    from django.conf import settings
+    from django.contrib.sessions.backends.cached_db import SessionStore
+
+    from cart.models import Cart, CartItem
+    from cart.services import SESSION_CART_ID
+
+    session = SessionStore()
+    session.create()
+    cart = Cart.objects.create(session_key=session.session_key)
+    CartItem.objects.bulk_create(
+        [CartItem(cart=cart, variant=variant, quantity=quantity) for variant, quantity in lines]
+    )
+    session[SESSION_CART_ID] = cart.pk
+    session.save()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def cpu_seconds():
+    """CPU time used so far by the gunicorn workers and by PostgreSQL's processes, in seconds:
+    (workers, postgres). Read from /proc, so a process that ended meanwhile is not counted."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    workers = postgres = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        # The command name is in parentheses and may hold spaces: fields follow the last ")".
+        fields = text[text.rindex(")") + 2 :].split()
+        used = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        if cmdline.startswith(b"postgres"):
+            postgres += used
+        elif b"gunicorn" in cmdline and b"shop.wsgi" in cmdline:
+            workers += used
+    return workers, postgres
 
 
 def delivery_and_code():
@@ -244,11 +305,18 @@ def checkout(name, label, variants, *, method, code=""):
     path.write_text(json.dumps(make_buyers(variants, label, method=method, code=code)))
     used_before, redeemed_before = code_uses()
     settle()
+    cpu_before = cpu_seconds()
     out = run(PY, "bench/checkout_load.py", BASE, str(path), str(BUYER_CONCURRENCY),
               capture_output=True).stdout  # fmt: skip
+    cpu_after = cpu_seconds()
     path.unlink()
     result = json.loads(out.strip().splitlines()[-1])
     made = Order.objects.count() - orders_before
+    # CPU per order placed: the gunicorn workers' and PostgreSQL's, in milliseconds.
+    result["cpu_ms"] = [
+        (after - before) * 1000 / max(made, 1)
+        for before, after in zip(cpu_before, cpu_after, strict=True)
+    ]
     after = dict(ProductVariant.objects.filter(pk__in=before).values_list("pk", "stock"))
     sold = sum(before[pk] - after[pk] for pk in before)
     negative = ProductVariant.objects.filter(stock__lt=0).count()
@@ -392,24 +460,44 @@ def main():
     # What shoppers can buy: active variants of active products.
     sold = ProductVariant.objects.filter(is_active=True, product__is_active=True)
     shopper = User.objects.create_user("shopper@bench.example", None)
-    fill_cart(shopper, [(v, 1) for v in sold.filter(stock__gt=5).select_related("product")[:5]])
+    lines = [(v, 1) for v in sold.filter(stock__gt=5).select_related("product")[:5]]
+    fill_cart(shopper, lines)
     shopper_cookie, _ = signed_in_cookie(shopper)
+    guest = guest_cookie(lines)
     detail = Product.objects.available().in_stock().first().get_absolute_url()
 
     server = start_gunicorn()
     try:
         print(f"Pages, {CONNECTIONS} connections (median of 3 runs of 5 s):")
-        pages = [
-            page("bare Django view (ceiling)", "/bench/bare/"),
-            page("home", "/"),
-            page("product list, page 1", "/products/"),
-            page("product list, page 200", "/products/?page=200"),
+        pages = [page("bare Django view (ceiling)", "/bench/bare/")]
+        catalogue = [
+            ("home", "/"),
+            ("product list, page 1", "/products/"),
+            ("product list, page 200", "/products/?page=200"),
             # Filters in their canonical form (as the list's own links write them): cached.
-            page("product list, filtered", "/products/?in_stock=1&max_price=100&option=Size:M"),
-            page("search", "/products/?q=lantern"),
-            page("product detail", detail),
-            page("cart (signed in, 5 lines)", "/cart/", [f"Cookie: {shopper_cookie}"]),
+            ("product list, filtered", "/products/?in_stock=1&max_price=100&option=Size:M"),
+            ("search", "/products/?q=lantern"),
+            ("product detail", detail),
         ]
+        for name, path in catalogue:
+            pages.append(page(f"{name} (anonymous)", path, target=ANONYMOUS))
+        # The shoppers who buy: the pages they browse before buying.
+        browsed = [(name, path) for name, path in catalogue if name != "home" and "200" not in name]
+        for who, cookie in (("signed in", shopper_cookie), ("guest with a cart", guest)):
+            for name, path in browsed:
+                headers = [f"Cookie: {cookie}"]
+                pages.append(page(f"{name} ({who})", path, headers, target=PERSONAL))
+        pages += [
+            page("cart (signed in, 5 lines)", "/cart/", [f"Cookie: {shopper_cookie}"],
+                 target=CART),
+            page("checkout page (signed in, 5 lines)", "/checkout/",
+                 [f"Cookie: {shopper_cookie}"], target=CHECKOUT_PAGE),
+        ]  # fmt: skip
+        print(f"Lighthouse, mobile (median of {lighthouse.RUNS} runs):")
+        audit = lighthouse.audit(
+            BASE, [("home", "/"), ("product list", "/products/"), ("product detail", detail)]
+        )
+        print("\n".join(lighthouse.markdown(audit)))
         print(f"Checkout, {BUYERS} shoppers, {BUYER_CONCURRENCY} at once (median of {RUNS} runs):")
         hot = sold.order_by("pk").first()
 
@@ -443,13 +531,13 @@ def main():
     ceiling_spread, ceiling_code, ceiling_hot = ceilings(hot, standard, express, code)
 
     checkouts = [(spread, ceiling_spread), (with_code, ceiling_code), (hot_run, ceiling_hot)]
-    report(pages, checkouts, memory, time.monotonic() - started)
+    report(pages, audit, checkouts, memory, time.monotonic() - started)
 
 
-def report(pages, checkouts, memory, seconds):
+def report(pages, audit, checkouts, memory, seconds):
     """`checkouts`: (scenario, pgbench tx/s) pairs; plain spread, with a code, hot."""
     bare = pages[0]["rps"]
-    (spread, ceiling_spread), (with_code, ceiling_code), _ = checkouts
+    (spread, ceiling_spread), (with_code, ceiling_code), (hot, ceiling_hot) = checkouts
     lines = [
         f"# Benchmark {datetime.date.today().isoformat()}",
         "",
@@ -461,26 +549,34 @@ def report(pages, checkouts, memory, seconds):
         f"pgbench with {BUYER_CONCURRENCY} clients (median of {RUNS} runs of 5 s). "
         f"Run took {seconds:.0f} s.",
         "",
-        "| Page | req/s | p99 ms | ratio to bare view | errors |",
-        "|---|---:|---:|---:|---:|",
+        "| Page | req/s | p99 ms | ratio to bare view | target | met | errors |",
+        "|---|---:|---:|---:|---|---|---:|",
     ]
     for p in pages:
+        ratio = p["rps"] / bare
+        target, reached = "", ""
+        if p["target"]:
+            least, p99 = p["target"]
+            target = f">= {least}" + (f", p99 < {p99:.0f} ms" if p99 else "")
+            reached = "yes" if ratio >= least and (p99 is None or p["p99_ms"] < p99) else "**no**"
         lines.append(
-            f"| {p['name']} | {p['rps']:.0f} | {p['p99_ms']:.1f} | "
-            f"{p['rps'] / bare:.2f} | {p['errors']} |"
+            f"| {p['name']} | {p['rps']:.0f} | {p['p99_ms']:.1f} | {ratio:.2f} | {target} | "
+            f"{reached} | {p['errors']} |"
         )
+    lines += ["", *lighthouse.markdown(audit)]
     lines += [
         "",
-        "| Checkout | orders/s | pgbench tx/s | ratio | answers/s | outcomes | oversell | p99 ms |",
-        "|---|---:|---:|---:|---:|---|---:|---:|",
+        "| Checkout | orders/s | pgbench tx/s | ratio | answers/s | outcomes | oversell | p99 ms "
+        "| CPU ms per order (workers, PostgreSQL) |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---|",
     ]
     for run_, ceiling in checkouts:
         outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(run_["outcomes"].items()))
         lines.append(
             f"| {run_['name']} | {run_['orders_per_s']:.1f} | {ceiling:.0f} | "
             f"{run_['orders_per_s'] / ceiling:.2f} | {run_['answers_per_s']:.1f} | {outcomes} | "
-            f"{run_['oversell']} | "
-            f"{run_['p99_ms']} |"
+            f"{run_['oversell']} | {run_['p99_ms']} | "
+            f"{run_['cpu_ms'][0]:.1f}, {run_['cpu_ms'][1]:.1f} |"
         )
     lines += [
         "",
@@ -496,6 +592,16 @@ def report(pages, checkouts, memory, seconds):
         f"{with_code['uses_miscounted']}.",
         "",
         f"Memory of one gunicorn worker after the load: {memory:.0f} MB.",
+        "",
+        "Targets: checkout spread over many variants "
+        + met(spread["orders_per_s"] / ceiling_spread, ">=", SPREAD_CHECKOUT)
+        + " of pgbench; one hot variant "
+        + met(hot["orders_per_s"] / ceiling_hot, ">=", HOT_CHECKOUT)
+        + "; oversell "
+        + met(sum(run_["oversell"] for run_, _ in checkouts), "==", 0)
+        + "; worker memory "
+        + met(memory, "<", MEMORY_MB)
+        + " MB.",
         "",
     ]
     text = "\n".join(lines)
