@@ -1,5 +1,6 @@
 """What shoppers send to change their cart."""
 
+import functools
 import re
 
 from django import forms
@@ -69,6 +70,14 @@ class VoucherForm(forms.Form):
             "null_characters_not_allowed": "Enter a discount code of letters and digits.",
         },
     )
+
+
+@functools.cache
+def voucher_field():
+    """The cart page's discount code box, rendered once: the page always shows it empty (a
+    code that fails comes back as a message), so every page view would build the same HTML."""
+    field = VoucherForm()["code"]
+    return {"id": field.id_for_label, "label": field.label, "input": str(field)}
 
 
 def form_error_text(form):

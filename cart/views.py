@@ -10,10 +10,11 @@ from django.views.decorators.http import require_GET, require_POST
 from django_countries import countries
 
 from cart.exceptions import CartError, NoSuchChoice, variant_name
-from cart.forms import AddToCartForm, QuantityForm, VoucherForm, form_error_text
+from cart.forms import AddToCartForm, QuantityForm, VoucherForm, form_error_text, voucher_field
 from cart.models import Cart, CartItem
 from cart.services import (
     cart_add_item,
+    cart_contents,
     cart_get,
     cart_remove_item,
     cart_set_quantity,
@@ -22,8 +23,15 @@ from cart.services import (
 from catalog.models import OptionValue, Product
 from catalog.services import NotThisProduct, variant_choose
 from catalog.templatetags.money import money
-from pricing.models import ShippingMethod, VoucherKind
-from pricing.services import VoucherError, price, price_lines, voucher_check, voucher_find
+from pricing.models import VoucherKind
+from pricing.services import (
+    VoucherError,
+    price,
+    price_lines,
+    shipping_methods_for,
+    voucher_check,
+    voucher_find,
+)
 from shop.ratelimits import limit
 
 
@@ -43,30 +51,57 @@ def _email(request):
     return request.user.email if request.user.is_authenticated else ""
 
 
-def _estimate(request, cart, contents):
+def _estimate(request, contents):
     """The cart priced for delivery to the store's own country by its cheapest method, with
     the shopper's discount code if it can be used: the address is only known at checkout."""
     country = settings.STORE_COUNTRY
+    methods = shipping_methods_for(country)
     return price(
         contents.lines,
         country=country,
-        method=ShippingMethod.objects.for_country(country).first(),
-        code=cart.voucher_code if cart else "",
+        method=methods[0] if methods else None,
+        code=contents.voucher_code,
         email=_email(request),
     )
 
 
-def _render_cart(request, cart, status=200):
-    contents = cart.contents() if cart else Cart.empty_contents()
-    context = {"contents": contents, "cart_count": contents.count, "voucher_form": VoucherForm()}
+def _rows(contents, breakdown):
+    """What the page shows of each line, ready to print: prices formatted, links reversed,
+    names put together. Django's templates find a dict's keys at once, where each attribute of
+    a model costs them a failed key lookup first, a dozen times a line."""
+    rows = []
+    for line, priced in zip(contents.lines, breakdown.lines, strict=True):
+        product, variant = line.variant.product, line.variant
+        rows.append(
+            {
+                "variant_id": line.variant_id,
+                "quantity": line.quantity,
+                "name": product.name,
+                "label": variant.label,
+                # The line as a screen reader names its quantity box and buttons.
+                "described": f"{product.name} ({variant.label})" if variant.label else product.name,
+                "url": product.get_absolute_url() if product.is_active else "",
+                "problem": line.problem,
+                "price": money(variant.price),
+                "total": money(priced.line_total),
+                "discount": money(priced.discount) if priced.discount else "",
+                "update_url": reverse("cart:update", args=[line.variant_id]),
+                "remove_url": reverse("cart:remove", args=[line.variant_id]),
+            }
+        )
+    return rows
+
+
+def _render_cart(request, contents, status=200):
+    context = {"contents": contents, "cart_count": contents.count, "voucher_field": voucher_field()}
     if contents.lines:
-        priced = _estimate(request, cart, contents)
+        priced = _estimate(request, contents)
         context.update(
             priced=priced,
             breakdown=priced.breakdown,
-            rows=list(zip(contents.lines, priced.breakdown.lines, strict=True)),
+            rows=_rows(contents, priced.breakdown),
             # A code entered earlier that can no longer be used (expired meanwhile, say).
-            stored_code=cart.voucher_code,
+            stored_code=contents.voucher_code,
             estimate_country=countries.name(settings.STORE_COUNTRY),
         )
     return render(request, "cart/cart.html", context, status=status)
@@ -75,12 +110,12 @@ def _render_cart(request, cart, status=200):
 def _refuse(request, reason):
     """Bad input: the cart page again, with what was wrong, as a 400."""
     messages.error(request, reason)
-    return _render_cart(request, cart_get(request=request), status=400)
+    return _render_cart(request, cart_contents(request=request), status=400)
 
 
 @require_GET
 def detail(request):
-    return _render_cart(request, cart_get(request=request))
+    return _render_cart(request, cart_contents(request=request))
 
 
 @require_POST

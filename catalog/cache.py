@@ -80,6 +80,19 @@ def catalog_version():
     return version
 
 
+_per_version = {}  # name -> (catalogue version, value)
+
+
+def per_version(name, compute):
+    """compute(), kept in this process until the catalogue version moves on: for what pages
+    that are not cached whole show on every view and a catalogue change may alter."""
+    version = catalog_version()
+    kept = _per_version.get(name)
+    if kept is None or kept[0] != version:
+        kept = _per_version[name] = (version, compute())
+    return kept[1]
+
+
 # The pages this process served last, by the same versioned key: a popular page costs no round
 # trip to Redis. A catalogue change gives every page a new key, so this never serves a page
 # older than the version memo allows; the oldest entries make way, bounding the memory.
@@ -103,6 +116,7 @@ def forget_local():
     with _recent_lock:
         _recent.clear()
     _navs.clear()
+    _per_version.clear()
     release.cache_clear()
 
 

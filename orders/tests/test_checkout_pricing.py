@@ -215,7 +215,7 @@ def test_a_code_costs_a_fixed_few_queries_at_checkout(
 
     # As a checkout without a code (test_checkout.py), whose cart lock also takes the code off
     # the cart, plus the code's own.
-    with django_assert_num_queries(2 + 12 + queries + 2):
+    with django_assert_num_queries(2 + 11 + queries + 2):
         response = place(client, hidden, voucher_code="SPRING10")
 
     assert response.status_code == 307

@@ -2,6 +2,7 @@
 
 from django import template
 
+from catalog.cache import per_version
 from shop.pages.models import Page
 
 register = template.Library()
@@ -9,4 +10,6 @@ register = template.Library()
 
 @register.simple_tag
 def footer_pages():
-    return list(Page.objects.published().only("slug", "title"))
+    # Read once per catalogue version (an edited page moves it on, shop.pages.receivers), not
+    # on every cart or checkout page: the query cost more than the rest of the footer.
+    return per_version("footer pages", lambda: list(Page.objects.published().only("slug", "title")))
