@@ -51,11 +51,11 @@ WITH figures AS (
     shipping, tax, shipping_tax, total, prices_include_tax, tax_name, tax_rate,
     shipping_tax_rate, shipping_method_id, shipping_method_name, voucher_code, note, full_name,
     address_line1, address_line2, city, postal_code, region, country, phone, checkout_token,
-    created, updated)
+    carrier, tracking_number, tracking_url, created, updated)
   SELECT substr(md5(random()::text), 1, 11), :user, 'bench@example.com', 'pending_payment',
     'USD', 10.00, discount, shipping, tax, shipping_tax, total, false, 'VAT', 20.000, 20.000,
     :method, method_name, code, '', 'Bench', '1 Road', '', 'Town', '12345', '', 'GB', '',
-    gen_random_uuid(), now(), now()
+    gen_random_uuid(), '', '', '', now(), now()
   FROM figures
   RETURNING id
 ), new_item AS (
@@ -65,8 +65,8 @@ WITH figures AS (
     figures.discount, figures.line_tax, 20.000
   FROM new_order, figures
 )
-INSERT INTO orders_orderevent (order_id, from_status, to_status, source, note, created)
-SELECT id, '', 'pending_payment', 'checkout', '', now() FROM new_order
+INSERT INTO orders_orderevent (order_id, kind, from_status, to_status, source, note, created)
+SELECT id, 'status', '', 'pending_payment', 'checkout', '', now() FROM new_order
 RETURNING order_id \gset
 -- The stock taken with one conditional UPDATE, which says which rows it took.
 UPDATE catalog_productvariant SET stock = stock - 1 WHERE id = :variant AND stock >= 1 RETURNING id;
