@@ -51,7 +51,7 @@ def register(request):
             # decides, and the loser hears the same thing as any other duplicate.
             form.add_error("email", DUPLICATE_EMAIL)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.ShopperBackend")
             messages.success(request, "Welcome! Your account is ready.")
             return HttpResponseRedirect(_safe_next(request))
     next_url = request.POST.get("next") or request.GET.get("next") or ""

@@ -168,7 +168,11 @@ def _fill(request, html):
     """The shared page `html` as this visitor sees it: their CSRF token and personal parts."""
     token = get_token(request)
     html = html.replace(CSRF_PLACEHOLDER, f'name="csrfmiddlewaretoken" value="{token}"')
-    nav = header_nav(request, cart_count=cart_count(request=request), csrf_token=token)
+    # Read with the user where the store's backend loaded them (accounts.backends).
+    count = getattr(request.user, "header_cart_count", None)
+    if count is None:
+        count = cart_count(request=request)
+    nav = header_nav(request, cart_count=count, csrf_token=token)
     html = html.replace(personal_marker("nav"), nav, 1)
     return html.replace(personal_marker("messages"), messages_html(request), 1)
 

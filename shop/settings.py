@@ -219,6 +219,13 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:account"
 LOGOUT_REDIRECT_URL = "home"
 
+# The store's backend first; Django's own after it only for sessions signed in before the store
+# had one (a session names the backend that signed it in).
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.ShopperBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 # Argon2id for new hashes; PBKDF2 and bcrypt-SHA256 still verify imported or older hashes,
 # which Django then upgrades to Argon2id at the next successful login.
 PASSWORD_HASHERS = [
