@@ -54,6 +54,7 @@ def met(value, relation, bound):
 # share (bench/checkout.sql writes it into its orders).
 COUNTRY = "GB"
 BENCH_CODE = "BENCH10"
+SERVER = {"pid": None}  # the bench's gunicorn, once started: its workers' CPU is measured
 
 os.environ.update(
     {
@@ -187,11 +188,11 @@ def guest_cookie(lines):
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
-def cpu_seconds():
-    """CPU time used so far by the gunicorn workers and by PostgreSQL's processes, in seconds:
-    (workers, postgres). Read from /proc, so a process that ended meanwhile is not counted."""
+def cpu_times():
+    """CPU time used so far by each gunicorn worker and PostgreSQL process, in seconds:
+    {pid: (kind, seconds)}, kind "workers" or "postgres"."""
     ticks = os.sysconf("SC_CLK_TCK")
-    workers = postgres = 0.0
+    times = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
@@ -202,10 +203,20 @@ def cpu_seconds():
         fields = text[text.rindex(")") + 2 :].split()
         used = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
         if cmdline.startswith(b"postgres"):
-            postgres += used
-        elif b"gunicorn" in cmdline and b"shop.wsgi" in cmdline:
-            workers += used
-    return workers, postgres
+            times[int(stat.parent.name)] = ("postgres", used)
+        elif int(fields[1]) == SERVER["pid"]:  # the ppid: a worker of the bench's gunicorn
+            times[int(stat.parent.name)] = ("workers", used)
+    return times
+
+
+def cpu_used(before, after):
+    """(workers, postgres) seconds spent between two cpu_times(). A process that ended
+    meanwhile is not counted (its time is gone from /proc), one that started counts whole."""
+    used = {"workers": 0.0, "postgres": 0.0}
+    for pid, (kind, seconds) in after.items():
+        earlier = before.get(pid)
+        used[kind] += seconds - (earlier[1] if earlier and earlier[0] == kind else 0.0)
+    return used["workers"], used["postgres"]
 
 
 def delivery_and_code():
@@ -305,17 +316,16 @@ def checkout(name, label, variants, *, method, code=""):
     path.write_text(json.dumps(make_buyers(variants, label, method=method, code=code)))
     used_before, redeemed_before = code_uses()
     settle()
-    cpu_before = cpu_seconds()
+    cpu_before = cpu_times()
     out = run(PY, "bench/checkout_load.py", BASE, str(path), str(BUYER_CONCURRENCY),
               capture_output=True).stdout  # fmt: skip
-    cpu_after = cpu_seconds()
+    cpu_after = cpu_times()
     path.unlink()
     result = json.loads(out.strip().splitlines()[-1])
     made = Order.objects.count() - orders_before
     # CPU per order placed: the gunicorn workers' and PostgreSQL's, in milliseconds.
     result["cpu_ms"] = [
-        (after - before) * 1000 / max(made, 1)
-        for before, after in zip(cpu_before, cpu_after, strict=True)
+        seconds * 1000 / max(made, 1) for seconds in cpu_used(cpu_before, cpu_after)
     ]
     after = dict(ProductVariant.objects.filter(pk__in=before).values_list("pk", "stock"))
     sold = sum(before[pk] - after[pk] for pk in before)
@@ -467,6 +477,7 @@ def main():
     detail = Product.objects.available().in_stock().first().get_absolute_url()
 
     server = start_gunicorn()
+    SERVER["pid"] = server.pid
     try:
         print(f"Pages, {CONNECTIONS} connections (median of 3 runs of 5 s):")
         pages = [page("bare Django view (ceiling)", "/bench/bare/")]
