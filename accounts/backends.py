@@ -1,17 +1,16 @@
 """How the store signs shoppers in, and finds the signed-in shopper on every request."""
 
-import functools
-
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
-from django.db import connection
-from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-# Where the user's id goes in _user_sql's parameters: an id no user has (ids count from 1).
-USER_MARKER = -1
+from shop.compiled import compiled_once
+
+# Where the user's id goes in _user_with_cart_count's statement: an id no user has.
+USER_STAND_IN = -1
 
 
 class ShopperBackend(ModelBackend):
@@ -31,21 +30,20 @@ class ShopperBackend(ModelBackend):
         return user
 
     def get_user(self, user_id):
-        sql, params = _user_sql(connection.vendor)
-        params = [user_id if param == USER_MARKER else param for param in params]
+        sql, params = _user_with_cart_count(user_id)
         user = next(iter(get_user_model().objects.raw(sql, params)), None)
         return user if user is not None and self.user_can_authenticate(user) else None
 
 
-@functools.cache
-def _user_sql(vendor: str) -> tuple[str, tuple]:
+@compiled_once(USER_STAND_IN)
+def _user_with_cart_count() -> QuerySet:
     items = apps.get_model("cart", "CartItem").objects.filter(cart__user=OuterRef("pk"))
     count = items.values("cart__user").annotate(total=Sum("quantity")).values("total")
     users = (
         get_user_model()
-        .objects.filter(pk=USER_MARKER)
+        .objects.filter(pk=USER_STAND_IN)
         .annotate(
             header_cart_count=Coalesce(Subquery(count), Value(0), output_field=IntegerField())
         )
     )
-    return users.query.sql_with_params()
+    return users

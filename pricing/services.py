@@ -24,6 +24,7 @@ from pricing.models import (
     normalize_code,
     tax_rate_for,
 )
+from shop.compiled import compiled_once
 
 CODE = re.compile(r"[A-Z0-9_-]{1,40}")  # what Voucher.code allows, in capitals
 
@@ -104,32 +105,31 @@ def voucher_find(code: str, *, lock: bool = False) -> Voucher:
         # Not something a code could be (too long, a space, a NUL): no need to ask the database.
         shown = code.replace("\x00", "")[:40]
         raise VoucherError(f"{shown or 'That'} is not a valid discount code.")
-    sql, params = _voucher_by_code_sql(connection.vendor)
+    sql, params = _voucher_by_code(code)
     if lock and connection.features.has_select_for_update:
         # The ORM's select_for_update has no FOR KEY SHARE. SQLite has no row locks: there the
         # transactions, IMMEDIATE (settings), run one at a time anyway.
         sql += " FOR KEY SHARE"
-    params = [code if param == CODE_MARKER else param for param in params]
     voucher = next(iter(Voucher.objects.raw(sql, params)), None)
     if voucher is None or not voucher.is_active:
         raise VoucherError(f"{code or 'That'} is not a valid discount code.")
     return voucher
 
 
-CODE_MARKER = "\x00code"  # where the code goes in _voucher_by_code_sql's parameters
+CODE_STAND_IN = "\x00code"  # where the code goes in _voucher_by_code's statement
 
 
-@functools.cache
-def _voucher_by_code_sql(vendor: str) -> tuple[str, tuple]:
-    """voucher_find's statement and parameters, compiled by the ORM once per database engine:
-    compiling its two EXISTS took longer than running it, on every checkout with a code."""
+@compiled_once(CODE_STAND_IN)
+def _voucher_by_code() -> QuerySet:
+    """voucher_find's statement: compiling its two EXISTS took longer than running it, on every
+    checkout with a code."""
     through = (Voucher.products.through, Voucher.categories.through)
-    vouchers = Voucher.objects.filter(code=CODE_MARKER).annotate(
+    vouchers = Voucher.objects.filter(code=CODE_STAND_IN).annotate(
         # Whether voucher_terms needs to read the goods the code is limited to (most: none).
         limited_to_products=Exists(through[0].objects.filter(voucher=OuterRef("pk"))),
         limited_to_categories=Exists(through[1].objects.filter(voucher=OuterRef("pk"))),
     )
-    return vouchers[:1].query.sql_with_params()
+    return vouchers[:1]
 
 
 def key_shared(vouchers: QuerySet) -> Voucher | None:
