@@ -102,3 +102,24 @@ def test_a_client_ip_header_that_is_not_a_header_name_stops_start_up():
 
     assert result.returncode != 0
     assert "CLIENT_IP_HEADER must be an HTTP header name" in result.stderr
+
+
+def database_options(**env):
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; "
+         "print(sorted(settings.DATABASES['default']['OPTIONS'].items()))"],
+        cwd=ROOT,
+        env={**os.environ, "ENV_FILE": "", "DJANGO_SETTINGS_MODULE": "shop.settings", **env},
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return result.stdout
+
+
+def test_postgresql_prepares_repeated_statements_unless_a_pooler_cannot_keep_them():
+    database = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/shop"}
+
+    assert "('prepare_threshold', 5)" in database_options(**database)
+    assert "('server_side_binding', True)" in database_options(**database)
+    behind_pgbouncer = database_options(**database, DB_PREPARED_STATEMENTS="false")
+    assert "('prepare_threshold', None)" in behind_pgbouncer
+    assert "('server_side_binding', True)" in behind_pgbouncer
