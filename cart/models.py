@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, models
 from django.db.models import Q
 
@@ -19,6 +20,10 @@ class CartContents:
     lines: list
     # The discount code kept on the cart (checked again whenever the cart is priced).
     voucher_code: str = ""
+    # Everything the lines were read from, as text (every column of the lines, their variants
+    # and products, and the code), where Cart.contents_of read them; None where it did not.
+    # Pages that show the cart are kept under it (catalog.cache.cart_page).
+    state: str | None = None
 
     @property
     def count(self):
@@ -81,33 +86,18 @@ class Cart(models.Model):
         process (_lines_statement) and its rows made into the same objects the ORM makes.
         """
         owner, value = ("user", user.pk) if user is not None else ("session_key", session_key)
-        sql, columns, converted = _lines_statement(connection.vendor, owner)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [value])
-            rows = cursor.fetchall()
-        if not rows:
-            return CartContents([])
-        converters = _converters(columns) if converted else ()
-        db, lines = connection.alias, []
-        for row in rows:
-            if converters:
-                row = list(row)
-                for i, expression, functions in converters:
-                    for function in functions:
-                        row[i] = function(row[i], expression, connection)
-            objects, start = [], 0
-            for model, names in _LINE_COLUMNS:
-                objects.append(model.from_db(db, names, row[start : start + len(names)]))
-                start += len(names)
-            item, variant, product = objects
-            variant.product = product
-            item.variant = variant
-            lines.append(item)
-        return CartContents(lines, voucher_code=rows[0][-1])
+        return _read_lines(owner, value)[1]
+
+    @staticmethod
+    def shopper_with_contents(user_id):
+        """The user with this id and the contents of their cart (as contents_of reads them), in
+        one statement: (user, contents); (None, None) if there is no such user. For pages that
+        show the cart, which would otherwise read the user and then the cart."""
+        return _read_lines("shopper", user_id)
 
     @staticmethod
     def empty_contents():
-        return CartContents([])
+        return CartContents([], state="")
 
 
 class CartItemQuerySet(models.QuerySet):
@@ -166,37 +156,103 @@ _LINE_COLUMNS = [
 ]
 
 
+def _read_lines(owner, value):
+    """Run _lines_statement for `owner`: (the user, or None where the owner is not "shopper";
+    the cart's contents)."""
+    sql, columns, converted = _lines_statement(connection.vendor, owner)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value])
+        rows = cursor.fetchall()
+    if converted:
+        rows = _convert(rows, _converters(columns))
+    user = None
+    if owner == "shopper":
+        if not rows:
+            return None, None
+        model = get_user_model()
+        names = [field.attname for field in model._meta.concrete_fields]
+        user = model.from_db(connection.alias, names, rows[0][: len(names)])
+        # A shopper with no cart, or an empty one, has a single row with no line in it.
+        rows = [row[len(names) :] for row in rows if row[len(names)] is not None]
+    if not rows:
+        return user, Cart.empty_contents()
+    db, lines = connection.alias, []
+    for row in rows:
+        objects, start = [], 0
+        for model, names in _LINE_COLUMNS:
+            objects.append(model.from_db(db, names, row[start : start + len(names)]))
+            start += len(names)
+        item, variant, product = objects
+        variant.product = product
+        item.variant = variant
+        lines.append(item)
+    return user, CartContents(lines, voucher_code=rows[0][-1], state=repr(rows))
+
+
+def _convert(rows, converters):
+    """The rows with each value passed through what the ORM would pass it through."""
+    converted = []
+    for row in rows:
+        row = list(row)
+        for i, expression, functions in converters:
+            for function in functions:
+                row[i] = function(row[i], expression, connection)
+        converted.append(tuple(row))
+    return converted
+
+
 @functools.cache
 def _lines_statement(vendor, owner):
     """Cart.contents_of's statement for carts found by `owner` ("user" or "session_key"),
     the fields of its columns (the lines' fields, their variants', their products', and last
-    the cart's discount code), and whether this database's values need converting."""
+    the cart's discount code), and whether this database's values need converting.
+
+    Owner "shopper" finds the user by id and reads their fields first, then the lines of
+    their cart, if any (a single row without a line if none).
+    """
     q = connection.ops.quote_name
 
     def column(alias, model, name):
         return f"{alias}.{q(model._meta.get_field(name).column)}"
 
-    def join(alias, model, on):
+    def join(alias, model, on, kind="JOIN"):
         table, pk = q(model._meta.db_table), q(model._meta.pk.column)
-        return f"JOIN {table} {alias} ON {alias}.{pk} = {on}"
+        return f"{kind} {table} {alias} ON {alias}.{pk} = {on}"
 
     aliases = dict(zip(_LINE_MODELS, ("item", "variant", "product"), strict=True))
     fields = [
         *(field for model in _LINE_MODELS for field in model._meta.concrete_fields),
         Cart._meta.get_field("voucher_code"),
     ]
+    order = f"ORDER BY {column('item', CartItem, 'added')}, {column('item', CartItem, 'id')}"
+    if owner == "shopper":
+        user_model = get_user_model()
+        aliases[user_model] = "shopper"
+        fields = [*user_model._meta.concrete_fields, *fields]
+        cart_user = column("cart", Cart, "user")
+        source = (
+            f"{q(user_model._meta.db_table)} shopper "
+            f"LEFT JOIN {q(Cart._meta.db_table)} cart "
+            f"ON {cart_user} = shopper.{q(user_model._meta.pk.column)} "
+            f"LEFT JOIN {q(CartItem._meta.db_table)} item "
+            f"ON {column('item', CartItem, 'cart')} = cart.{q(Cart._meta.pk.column)} "
+            f"{join('variant', ProductVariant, column('item', CartItem, 'variant'), 'LEFT JOIN')} "
+            f"{join('product', Product, column('variant', ProductVariant, 'product'), 'LEFT JOIN')}"
+        )
+        where = f"shopper.{q(user_model._meta.pk.column)} = %s"
+    else:
+        source = (
+            f"{q(CartItem._meta.db_table)} item "
+            f"{join('cart', Cart, column('item', CartItem, 'cart'))} "
+            f"{join('variant', ProductVariant, column('item', CartItem, 'variant'))} "
+            f"{join('product', Product, column('variant', ProductVariant, 'product'))}"
+        )
+        where = f"{column('cart', Cart, owner)} = %s"
     selected = ", ".join(
         column(aliases.get(field.model, "cart"), field.model, field.name) for field in fields
     )
     # Names from the models; the only value is a parameter.
-    sql = (
-        f"SELECT {selected} FROM {q(CartItem._meta.db_table)} item "  # noqa: S608
-        f"{join('cart', Cart, column('item', CartItem, 'cart'))} "
-        f"{join('variant', ProductVariant, column('item', CartItem, 'variant'))} "
-        f"{join('product', Product, column('variant', ProductVariant, 'product'))} "
-        f"WHERE {column('cart', Cart, owner)} = %s "
-        f"ORDER BY {column('item', CartItem, 'added')}, {column('item', CartItem, 'id')}"
-    )
+    sql = f"SELECT {selected} FROM {source} WHERE {where} {order}"  # noqa: S608
     return sql, fields, bool(_converters(fields))
 
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.backends import loading_cart
 from cart.exceptions import OutOfStock, ProductUnavailable, variant_name
 from cart.models import Cart, CartItem
 
@@ -48,7 +49,14 @@ def cart_get(*, request, create=False):
 def cart_contents(*, request):
     """The shopper's cart (as cart_get finds it): its lines at today's prices and its discount
     code, in one query. Empty contents if there is no cart or nothing in it."""
-    if request.user.is_authenticated:
+    with loading_cart():  # where the user is not loaded yet, with their cart
+        signed_in = request.user.is_authenticated
+    if signed_in:
+        contents = getattr(request.user, "loaded_cart", None)
+        if contents is not None:
+            # Read as the user was loaded, just now: a later call in this request reads again.
+            del request.user.loaded_cart
+            return contents
         return Cart.contents_of(user=request.user)
     if request.session.session_key is not None:
         return Cart.contents_of(session_key=request.session.session_key)
