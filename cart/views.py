@@ -20,6 +20,7 @@ from cart.services import (
     cart_set_quantity,
     cart_voucher_set,
 )
+from catalog.cache import cart_page
 from catalog.models import OptionValue, Product
 from catalog.services import NotThisProduct, variant_choose
 from catalog.templatetags.money import money
@@ -115,7 +116,14 @@ def _refuse(request, reason):
 
 @require_GET
 def detail(request):
-    return _render_cart(request, cart_contents(request=request))
+    contents = cart_contents(request=request)
+    if contents.state is None or contents.voucher_code:
+        # Whether a code can be used depends on the clock, its uses and the shopper: worked
+        # out on every view.
+        return _render_cart(request, contents)
+    return cart_page(
+        request, contents.state, lambda: _render_cart(request, contents), count=contents.count
+    )
 
 
 @require_POST

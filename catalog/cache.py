@@ -49,7 +49,8 @@ CSRF_PLACEHOLDER = 'name="csrfmiddlewaretoken" value="__csrf__"'
 
 
 def catalog_changed():
-    """Call after any change shoppers could see: prices, stock, names, pictures, categories.
+    """Call after any change shoppers could see: prices, stock, names, pictures, categories,
+    and the shipping methods and tax rates the cart and checkout pages work out figures from.
 
     The version moves on once the change is committed (at once outside a transaction): a page
     rendered before that showed the old data under the old version, and one rendered after
@@ -97,16 +98,18 @@ def per_version(name, compute):
 # trip to Redis. A catalogue change gives every page a new key, so this never serves a page
 # older than the version memo allows; the oldest entries make way, bounding the memory.
 RECENT_PAGES = 64
+RECENT_CART_PAGES = 32  # apart, so that many carts seen at once do not push out the catalogue
 _recent = OrderedDict()
+_recent_carts = OrderedDict()
 _recent_lock = threading.Lock()  # gunicorn's threaded workers share it
 
 
-def _remember(key, html):
+def _remember(key, html, pages=_recent, size=RECENT_PAGES):
     with _recent_lock:
-        _recent[key] = html
-        _recent.move_to_end(key)
-        while len(_recent) > RECENT_PAGES:
-            _recent.popitem(last=False)
+        pages[key] = html
+        pages.move_to_end(key)
+        while len(pages) > size:
+            pages.popitem(last=False)
 
 
 def forget_local():
@@ -115,6 +118,7 @@ def forget_local():
     _memo["until"] = 0.0
     with _recent_lock:
         _recent.clear()
+        _recent_carts.clear()
     _navs.clear()
     _per_version.clear()
     release.cache_clear()
@@ -164,12 +168,14 @@ def messages_html(request):
     return get_template(MESSAGES_TEMPLATE).render(None, request)
 
 
-def _fill(request, html):
-    """The shared page `html` as this visitor sees it: their CSRF token and personal parts."""
+def _fill(request, html, count=None):
+    """The shared page `html` as this visitor sees it: their CSRF token and personal parts.
+    `count`: the header's cart count, where the view knows it."""
     token = get_token(request)
     html = html.replace(CSRF_PLACEHOLDER, f'name="csrfmiddlewaretoken" value="{token}"')
-    # Read with the user where the store's backend loaded them (accounts.backends).
-    count = getattr(request.user, "header_cart_count", None)
+    if count is None:
+        # Read with the user where the store's backend loaded them (accounts.backends).
+        count = getattr(request.user, "header_cart_count", None)
     if count is None:
         count = cart_count(request=request)
     nav = header_nav(request, cart_count=count, csrf_token=token)
@@ -238,6 +244,42 @@ def shared_page(*reads, repeatable=()):
     return decorator
 
 
+# A page showing one cart is kept a short while: it is found again only while its cart, the
+# catalogue and the store's prices stay as they were, so it serves a shopper's own second look
+# (back from checkout, a reload), and a busy store's Redis holds few of them at once.
+CART_PAGE_TTL = 120
+
+
+def cart_page(request, state, render, *, count, fresh=()):
+    """A page that shows the visitor's cart, kept under `state` and served again while the
+    catalogue version stays the same (a change of a price, a shipping method or a tax rate
+    moves it on, as catalog_changed says).
+
+    `state` is text holding everything the page shows that the catalogue does not say: the
+    cart's rows as Cart.contents_of read them (CartContents.state, item ids and all, so one
+    cart's page is never another's), and whatever else of the shopper's the view shows (their
+    saved addresses on the checkout page). The view shows nothing of the visitor's but that,
+    and through `{% personal %}`. `render()` makes the page when it is not kept. `fresh`:
+    (pattern, make) pairs for values each response must have a new one of (the checkout
+    form's one-time token): each match in the page is replaced by make(match).
+    `count`: the cart's item count, for the header.
+    """
+    digest = hashlib.sha256(f"{request.path}\n{state}".encode()).hexdigest()
+    key = f"cart-page:{release()}:{catalog_version()}:{digest}"
+    html = _recent_carts.get(key) or cache.get(key)
+    if html is None:
+        response = _render_shared(lambda request: render(), request)
+        html = CSRF_FIELD.sub(CSRF_PLACEHOLDER, response.content.decode())
+        if response.status_code != 200:
+            response.content = _fill(request, html, count)
+            return response
+        cache.set(key, html, CART_PAGE_TTL)
+    _remember(key, html, _recent_carts, RECENT_CART_PAGES)
+    for pattern, make in fresh:
+        html = pattern.sub(make, html)
+    return HttpResponse(_fill(request, html, count))
+
+
 def _page_key(request, reads, repeatable):
     """The cache key of the page asked for, or None where it is not to be stored."""
     if any(len(request.GET.getlist(name)) > 1 for name in reads):
@@ -258,13 +300,25 @@ def _page_key(request, reads, repeatable):
     return f"page:{release()}:{catalog_version()}:{digest}"
 
 
+# The settings that pages show or are worked out from: a deploy that changes one renders anew.
+PAGE_SETTINGS = (
+    "STORE_NAME",
+    "STORE_CURRENCY",
+    "STORE_COUNTRY",
+    "PRICES_INCLUDE_TAX",
+    "CART_MAX_LINE_QUANTITY",
+)
+
+
 @functools.cache
 def release():
-    """What this release renders pages from: its static files (their manifest's hash) and its
-    templates. Part of every page's key, so that during and after a deploy no worker serves a
-    page another release rendered: one pointing at styles whose hashed names this release does
-    not have, or at forms it no longer takes."""
+    """What this release renders pages from: its static files (their manifest's hash), its
+    templates and the PAGE_SETTINGS. Part of every page's key, so that during and after a
+    deploy no worker serves a page another release rendered: one pointing at styles whose
+    hashed names this release does not have, at forms it no longer takes, or in the currency
+    or with the taxes the store had before."""
     digest = hashlib.sha256(getattr(staticfiles_storage, "manifest_hash", "").encode())
+    digest.update(repr([getattr(settings, name) for name in PAGE_SETTINGS]).encode())
     for directory in settings.TEMPLATES[0]["DIRS"]:
         for path in sorted(Path(directory).rglob("*.html")):
             digest.update(path.read_bytes())

@@ -1,5 +1,6 @@
 """The checkout form: where the order goes, plus its one-time token and cart fingerprint."""
 
+import re
 import uuid
 
 from django import forms
@@ -78,6 +79,8 @@ class CheckoutForm(forms.ModelForm):
         widget=PlainTextarea(attrs={"rows": 3, "maxlength": 1000}),
     )
     token = forms.UUIDField(widget=forms.HiddenInput)
+    # The token as the page holds it: a kept checkout page gets a new one each time it is shown.
+    TOKEN_FIELD = re.compile(r'name="token" value="[^"]*"')
     signature = forms.CharField(widget=forms.HiddenInput, max_length=64)
     phone = forms.CharField(
         required=False,
@@ -146,6 +149,11 @@ class CheckoutForm(forms.ModelForm):
         """The saved address picked on the form (from the data, before validation), or None."""
         key = self.data.get("address") if self.is_bound else self.initial.get("address")
         return self.saved.get(str(key)) if key else None
+
+    @staticmethod
+    def new_token_field(match=None):
+        """What TOKEN_FIELD matches, with a new token."""
+        return f'name="token" value="{uuid.uuid4()}"'
 
     @classmethod
     def reloaded(cls, data, *, signature, **kwargs):

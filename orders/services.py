@@ -6,9 +6,11 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from accounts.backends import USER_STAND_IN
+from accounts.models import Address
 from cart.exceptions import variant_name
 from cart.models import Cart, CartItem
 from catalog.cache import catalog_changed
@@ -35,6 +37,7 @@ from pricing.services import (
     voucher_give_back,
     voucher_redeem,
 )
+from shop.compiled import compiled_once
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +83,31 @@ def shipping_details_initial(user, addresses=()):
     address = next((a for a in addresses if a.is_default), None)
     if address is not None:
         return address.as_shipping()
-    last = Order.objects.for_customer(user).first()
+    sql, params = _last_order_address(user.pk)
+    last = next(iter(Order.objects.raw(sql, params)), None)
     if last is None:
         return {"full_name": user.full_name}
     return {field: getattr(last, field) for field in Order.SHIPPING_FIELDS}
+
+
+def address_book(user) -> list:
+    """The user's saved addresses, the default first (none for a guest)."""
+    if user is None:
+        return []
+    sql, params = _address_book(user.pk)
+    return list(Address.objects.raw(sql, params))
+
+
+# Read on every checkout page: compiled once (the ORM took longer to build them than
+# PostgreSQL took to run them).
+@compiled_once(USER_STAND_IN)
+def _address_book() -> QuerySet:
+    return Address.objects.filter(user=USER_STAND_IN)
+
+
+@compiled_once(USER_STAND_IN)
+def _last_order_address() -> QuerySet:
+    return Order.objects.for_customer(USER_STAND_IN).only(*Order.SHIPPING_FIELDS)[:1]
 
 
 @dataclass(frozen=True)

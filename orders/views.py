@@ -15,6 +15,7 @@ from django.views.generic import DetailView, ListView
 from accounts.services import address_save_from_checkout
 from cart.exceptions import CartError
 from cart.services import cart_add_item, cart_contents, cart_get, cart_voucher_clear
+from catalog.cache import cart_page
 from catalog.templatetags.money import money
 from orders.access import guest_grant, order_for_request, visible_orders
 from orders.exceptions import (
@@ -28,6 +29,7 @@ from orders.forms import NEW_ADDRESS, CheckoutForm, posted_country
 from orders.models import Order, OrderStatus
 from orders.services import (
     CheckoutRequest,
+    address_book,
     checkout_signature,
     order_cancel,
     order_place,
@@ -50,10 +52,6 @@ def _valid_email(value):
 
 def _user(request):
     return request.user if request.user.is_authenticated else None
-
-
-def _addresses(user):
-    return list(user.addresses.all()) if user is not None else []
 
 
 def _summary(contents, *, country, region="", method_id=None, code="", email=""):
@@ -81,12 +79,35 @@ def checkout(request):
         messages.error(request, "Some lines in your cart need your attention first.")
         return redirect("cart:detail")
     user = _user(request)
-    addresses = _addresses(user)
+    addresses = address_book(user)
     initial = shipping_details_initial(user, addresses)
+
+    def render():
+        return _first_checkout_page(request, contents, user, addresses, initial)
+
+    if contents.state is None or contents.voucher_code:
+        # Whether a code can be used depends on the clock and its uses: worked out every time.
+        return render()
+    # All the page is made from: the cart (whose it is, a guest's or a shopper's, is in its
+    # rows), the shopper's address book and the address the form starts from (the default
+    # one, else their last order's, else just their name).
+    state = repr(
+        (
+            contents.state,
+            [[getattr(a, f.attname) for f in a._meta.concrete_fields] for a in addresses],
+            sorted(initial.items()),
+        )
+    )
+    fresh_token = (CheckoutForm.TOKEN_FIELD, CheckoutForm.new_token_field)
+    return cart_page(request, state, render, count=contents.count, fresh=[fresh_token])
+
+
+def _first_checkout_page(request, contents, user, addresses, initial):
+    """The checkout page as the shopper first sees it: the form filled from `initial`."""
+    initial = {**initial, "voucher_code": contents.voucher_code}
     initial.setdefault("country", settings.STORE_COUNTRY)
     default = next((a for a in addresses if a.is_default), None)
     initial["address"] = str(default.pk) if default else NEW_ADDRESS
-    initial["voucher_code"] = contents.voucher_code
     country = initial.get("country") or settings.STORE_COUNTRY
     contents, methods, priced = _summary(
         contents, country=country, region=initial.get("region", ""),
@@ -112,7 +133,7 @@ STALE_CHECKOUT_PAGE = (
 
 def checkout_submit(request):
     user = _user(request)
-    addresses = _addresses(user)
+    addresses = address_book(user)
     data = request.POST
     country = posted_country(data, addresses)
     email = user.email if user else _valid_email(data.get("email", ""))

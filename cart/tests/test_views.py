@@ -1,6 +1,8 @@
 """The cart through its pages: guests and shoppers, bad input, stock caps, privacy."""
 
+import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -24,9 +26,17 @@ CART = reverse("cart:detail")
 ADD = reverse("cart:add")
 
 
+# A line of the cart page: the product's name (a link while it is sold) and its quantity box.
+LINE = re.compile(
+    r'<td data-label="Product">\s*(?:<a href="[^"]*">)?([^<]*).*?name="quantity" value="(\d+)"',
+    re.S,
+)
+
+
 def lines(client):
-    contents = client.get(CART).context["contents"]
-    return {line.product.name: line.quantity for line in contents.lines}
+    """The lines the cart page shows, as {product name: quantity}."""
+    html = client.get(CART).content.decode()
+    return {unescape(name): int(quantity) for name, quantity in LINE.findall(html)}
 
 
 def add(client, product, quantity=1, **extra):
@@ -57,11 +67,9 @@ def test_add_update_remove_and_view(client, who):
     add(client, lamp, 1)
     assert lines(client) == {"Lamp": 3, "Mug": 1}
 
-    page = client.get(CART)
-    assert page.context["contents"].subtotal == Decimal("41.50")
-    html = page.content.decode()
+    html = client.get(CART).content.decode()  # as shown just before: the page kept for it
     assert "$37.50" in html  # the lamp line
-    assert "$41.50" in html
+    assert "Subtotal (4 items)</th><td>$41.50</td>" in html
     assert 'class="cart-count">(4<' in html
 
     client.post(reverse("cart:update", args=[only_variant(lamp).pk]), {"quantity": 5})

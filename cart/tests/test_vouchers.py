@@ -290,10 +290,11 @@ def test_removing_the_code_clears_it_and_its_discount(client, user):
 
     assert response.status_code == 302
     assert stored_code(user) == ""
-    page = client.get(CART)
+    page = client.get(CART)  # the cart as it was before the code: the page kept for it then
     assert texts(page) == ["Removed the discount code SAVE10."]
-    assert page.context["breakdown"].discount == Decimal("0.00")
-    assert "Discount (" not in page.content.decode()
+    html = page.content.decode()
+    assert "Discount (" not in html
+    assert "Estimated total</th><td>$28.80</td>" in html  # 20.00 + 4.00 shipping + 20% VAT
 
 
 def test_removing_without_a_code_or_a_cart_changes_nothing(client):
@@ -359,12 +360,9 @@ def test_with_prices_including_tax_the_page_says_so_and_shows_the_tax_inside(
     settings.PRICES_INCLUDE_TAX = True
     add(client, ProductFactory(price=Decimal("24.00")), 2)
 
-    page = client.get(CART)
+    html = client.get(CART).content.decode()
 
-    b = page.context["breakdown"]
     # 48.00 goods and 4.00 shipping, each with 20% VAT inside: 8.00 + 0.67.
-    assert (b.total, b.tax) == (Decimal("52.00"), Decimal("8.67"))
-    html = page.content.decode()
     assert "Prices include VAT." in html
     assert "Includes VAT (20%)</th><td>$8.67</td>" in html
     assert "Estimated VAT" not in html
@@ -378,10 +376,8 @@ def test_without_a_delivery_for_the_store_country_shipping_waits_for_checkout(
     ShippingZone.objects.filter(rest_of_world=True).delete()
     add(client, ProductFactory(price=Decimal("20.00")))
 
-    page = client.get(CART)
+    html = client.get(CART).content.decode()
 
-    assert page.context["breakdown"].shipping_full is None
-    html = page.content.decode()
     assert "At checkout" in html
     assert "Shipping to your address is worked out at checkout" in html
     assert "Estimated total</th><td>$20.00</td>" in html
