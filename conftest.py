@@ -38,6 +38,37 @@ def pytest_sessionstart(session):
         pytest.exit(f"Redis is not reachable at {location}: {exc}", 2)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _through_pgbouncer(request):
+    """With TEST_PGBOUNCER_PORT set (`make pgbouncer-check`), every connection the tests open
+    after the test database is made goes through PgBouncer on that port, as the store's does
+    with PGBOUNCER=true; the database is made (migrated) on PostgreSQL itself, as a release
+    step is."""
+    port = os.environ.get("TEST_PGBOUNCER_PORT")
+    if not port:
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    from django.db import connections
+
+    config = connections["default"].settings_dict
+    direct = config["PORT"]
+    connections.close_all()
+    config.update(PORT=port, DISABLE_SERVER_SIDE_CURSORS=True)
+    config["OPTIONS"]["prepare_threshold"] = None
+    yield
+    connections.close_all()
+    # PgBouncer keeps idle server connections to the test database: let it go of them, so
+    # that the database can be dropped on PostgreSQL itself (KILL pauses it: RESUME).
+    name = config["NAME"]
+    subprocess.run(  # noqa: S603 -- fixed arguments, the test database's own name
+        ["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", "pgbouncer", "-q",  # noqa: S607
+         "-c", f"KILL {name}", "-c", f"RESUME {name}"],
+        check=False, capture_output=True, timeout=10,
+    )  # fmt: skip
+    config["PORT"] = direct
+
+
 @pytest.fixture
 def shopper(client):
     """A signed-in shopper: the `client` is logged in as the returned user."""

@@ -157,6 +157,11 @@ FORM_RENDERER = "shop.renderers.FormRenderer"
 # --- Database ----------------------------------------------------------------------------------
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# DATABASE_URL points at PgBouncer in transaction pooling: each transaction may run on another
+# server connection, so nothing may outlive a transaction, not a named cursor, not a prepared
+# statement (Debian's PgBouncer, 1.18, does not carry them over). Migrations go to PostgreSQL
+# itself (their lock is a session's).
+PGBOUNCER = env.bool("PGBOUNCER", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite has no row locks: IMMEDIATE transactions take the write lock up front, so two
     # checkouts serialise instead of failing with "database is locked" half-way through.
@@ -171,13 +176,14 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    if PGBOUNCER:
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     # Values are sent apart from the statement (server-side binding), so that a statement sent
     # again and again can be prepared once per connection: planning was about two thirds of
-    # PostgreSQL's time on a signed-in page. Off behind a pooler that cannot keep prepared
-    # statements between transactions (PgBouncer before 1.21 in transaction pooling).
+    # PostgreSQL's time on a signed-in page.
+    prepared = env.bool("DB_PREPARED_STATEMENTS", default=True) and not PGBOUNCER
     DATABASES["default"]["OPTIONS"].update(
-        server_side_binding=True,
-        prepare_threshold=5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None,
+        server_side_binding=True, prepare_threshold=5 if prepared else None
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -13,11 +13,11 @@ from django.db.migrations.loader import MigrationLoader
 from shop.tests.test_settings import ROOT
 
 
-def migrate(database_url):
+def migrate(database_url, **env):
     return subprocess.Popen(
         [sys.executable, "manage.py", "migrate", "--noinput"],
         cwd=ROOT,
-        env={**os.environ, "ENV_FILE": "", "DATABASE_URL": database_url},
+        env={**os.environ, "ENV_FILE": "", "DATABASE_URL": database_url, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -64,3 +64,16 @@ def test_migrate_still_runs_on_sqlite(tmp_path):
     run = migrate(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     output = run.communicate(timeout=120)[0]
     assert run.returncode == 0, output
+
+
+def test_migrate_refuses_to_run_through_pgbouncer(fresh_database):
+    url, connect = fresh_database
+
+    run = migrate(url, PGBOUNCER="true")
+    output = run.communicate(timeout=120)[0]
+
+    assert run.returncode != 0
+    assert "Run migrate against PostgreSQL itself, not through PgBouncer" in output
+    with psycopg.connect(**connect) as db:
+        tables = db.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+        assert tables.fetchone()[0] == 0

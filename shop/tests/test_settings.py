@@ -123,3 +123,20 @@ def test_postgresql_prepares_repeated_statements_unless_a_pooler_cannot_keep_the
     behind_pgbouncer = database_options(**database, DB_PREPARED_STATEMENTS="false")
     assert "('prepare_threshold', None)" in behind_pgbouncer
     assert "('server_side_binding', True)" in behind_pgbouncer
+
+
+def test_behind_pgbouncer_nothing_outlives_a_transaction():
+    database = {"DATABASE_URL": "postgres://postgres@127.0.0.1:6432/shop", "PGBOUNCER": "true"}
+
+    options = database_options(**database)
+
+    assert "('prepare_threshold', None)" in options
+    assert "('server_side_binding', True)" in options
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; "
+         "print(settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'])"],
+        cwd=ROOT,
+        env={**os.environ, "ENV_FILE": "", "DJANGO_SETTINGS_MODULE": "shop.settings", **database},
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert result.stdout.strip() == "True"

@@ -6,6 +6,8 @@ migration twice. A session-level advisory lock, held from before the migration p
 until the end, makes a second run wait for the first and then find nothing left to do.
 """
 
+from django.conf import settings
+from django.core.management.base import CommandError
 from django.core.management.commands.migrate import Command as MigrateCommand
 from django.db import connections
 
@@ -16,6 +18,13 @@ LOCK_KEY = 0x73686F702D6D6967  # "shop-mig"
 
 class Command(MigrateCommand):
     def handle(self, *args, **options):
+        if settings.PGBOUNCER:
+            # In transaction pooling the lock and its release could land on two server
+            # connections, and the lock would stay held on a pooled one.
+            raise CommandError(
+                "Run migrate against PostgreSQL itself, not through PgBouncer: set DATABASE_URL "
+                "to the database server and leave PGBOUNCER unset for the release step."
+            )
         connection = connections[options["database"]]
         if connection.vendor != "postgresql":
             # SQLite takes one writer at a time already; other databases are not used here.
