@@ -41,6 +41,8 @@ CHECKOUT_PAGE = (0.2, None)
 SPREAD_CHECKOUT = 0.1  # orders/s as a share of pgbench's transactions/s
 HOT_CHECKOUT = 0.2
 MEMORY_MB = 100
+PGBOUNCER_PORT = int(os.environ.get("BENCH_PGBOUNCER_PORT", "16432"))
+PGBOUNCER_WORKERS = 4  # twice the store's own: the pooler keeps PostgreSQL's connections few
 
 
 def met(value, relation, bound):
@@ -202,7 +204,7 @@ def cpu_times():
         # The command name is in parentheses and may hold spaces: fields follow the last ")".
         fields = text[text.rindex(")") + 2 :].split()
         used = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-        if cmdline.startswith(b"postgres"):
+        if cmdline.startswith((b"postgres", b"pgbouncer")):  # the database side, pooler and all
             times[int(stat.parent.name)] = ("postgres", used)
         elif int(fields[1]) == SERVER["pid"]:  # the ppid: a worker of the bench's gunicorn
             times[int(stat.parent.name)] = ("workers", used)
@@ -537,16 +539,44 @@ def main():
     finally:
         server.terminate()
         server.wait(timeout=30)
+    pooled = through_pgbouncer(spread_pick, standard)
 
     print(f"PostgreSQL alone, the same SQL (pgbench, median of {RUNS} runs of 5 s):")
     ceiling_spread, ceiling_code, ceiling_hot = ceilings(hot, standard, express, code)
 
     checkouts = [(spread, ceiling_spread), (with_code, ceiling_code), (hot_run, ceiling_hot)]
-    report(pages, audit, checkouts, memory, time.monotonic() - started)
+    report(pages, audit, checkouts, memory, time.monotonic() - started,
+           pooled=(pooled, ceiling_spread))  # fmt: skip
 
 
-def report(pages, audit, checkouts, memory, seconds):
-    """`checkouts`: (scenario, pgbench tx/s) pairs; plain spread, with a code, hot."""
+def through_pgbouncer(pick, method):
+    """The spread checkout again with the store through PgBouncer in transaction pooling
+    (deploy/pgbouncer.sh, PGBOUNCER=true) and PGBOUNCER_WORKERS gunicorn workers."""
+    run("bash", "deploy/pgbouncer.sh", "start", str(PGBOUNCER_PORT))
+    direct = {name: os.environ[name] for name in ("DATABASE_URL", "GUNICORN_WORKERS")}
+    os.environ.update(
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{PGBOUNCER_PORT}/{DB}",
+        GUNICORN_WORKERS=str(PGBOUNCER_WORKERS),
+        PGBOUNCER="true",
+    )
+    try:
+        server = start_gunicorn()
+        SERVER["pid"] = server.pid
+        try:
+            name = f"spread, through PgBouncer, {PGBOUNCER_WORKERS} workers"
+            return checkout_scenario(name, "pooled", pick, lambda n: 100, method=method)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        os.environ.update(direct)
+        del os.environ["PGBOUNCER"]
+        run("bash", "deploy/pgbouncer.sh", "stop", str(PGBOUNCER_PORT))
+
+
+def report(pages, audit, checkouts, memory, seconds, pooled):
+    """`checkouts`: (scenario, pgbench tx/s) pairs; plain spread, with a code, hot. `pooled`:
+    the spread scenario through PgBouncer, and its pgbench ceiling."""
     bare = pages[0]["rps"]
     (spread, ceiling_spread), (with_code, ceiling_code), (hot, ceiling_hot) = checkouts
     lines = [
@@ -581,7 +611,7 @@ def report(pages, audit, checkouts, memory, seconds):
         "| CPU ms per order (workers, PostgreSQL) |",
         "|---|---:|---:|---:|---:|---|---:|---:|---|",
     ]
-    for run_, ceiling in checkouts:
+    for run_, ceiling in [*checkouts, pooled]:
         outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(run_["outcomes"].items()))
         lines.append(
             f"| {run_['name']} | {run_['orders_per_s']:.1f} | {ceiling:.0f} | "
@@ -602,6 +632,11 @@ def report(pages, audit, checkouts, memory, seconds):
         f"holder). Code uses miscounted: "
         f"{with_code['uses_miscounted']}.",
         "",
+        f"Through PgBouncer (transaction pooling, prepared statements off) with "
+        f"{PGBOUNCER_WORKERS} workers: {pooled[0]['orders_per_s']:.1f} orders/s, "
+        f"{pooled[0]['orders_per_s'] / spread['orders_per_s']:.2f} of the direct spread "
+        f"checkout's with 2; PgBouncer's CPU is counted with PostgreSQL's.",
+        "",
         f"Memory of one gunicorn worker after the load: {memory:.0f} MB.",
         "",
         "Targets: checkout spread over many variants "
@@ -609,7 +644,7 @@ def report(pages, audit, checkouts, memory, seconds):
         + " of pgbench; one hot variant "
         + met(hot["orders_per_s"] / ceiling_hot, ">=", HOT_CHECKOUT)
         + "; oversell "
-        + met(sum(run_["oversell"] for run_, _ in checkouts), "==", 0)
+        + met(sum(run_["oversell"] for run_, _ in [*checkouts, pooled]), "==", 0)
         + "; worker memory "
         + met(memory, "<", MEMORY_MB)
         + " MB.",
