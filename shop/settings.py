@@ -4,6 +4,7 @@ import os
 import re
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -381,6 +382,69 @@ STORAGES = {
 }
 
 # --- Email -------------------------------------------------------------------------------------
+# Media on S3-compatible object storage (shop.storage) when MEDIA_S3_BUCKET is set, so that app
+# hosts share no volume; browsers then fetch pictures from MEDIA_PUBLIC_URL (the bucket's public
+# address, or a CDN or custom domain in front of it), never through the store.
+MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
+MEDIA_PUBLIC_URL = env.str("MEDIA_PUBLIC_URL", default="").rstrip("/")
+_media_s3_names = (
+    "MEDIA_PUBLIC_URL",
+    "MEDIA_S3_ENDPOINT_URL",
+    "MEDIA_S3_REGION",
+    "MEDIA_S3_ACCESS_KEY_ID",
+    "MEDIA_S3_SECRET_ACCESS_KEY",
+    "MEDIA_S3_ADDRESSING_STYLE",
+    "MEDIA_S3_CONNECT_TIMEOUT",
+    "MEDIA_S3_READ_TIMEOUT",
+    "MEDIA_S3_MAX_ATTEMPTS",
+)
+if MEDIA_S3_BUCKET:
+    _public = urlsplit(MEDIA_PUBLIC_URL)
+    if _public.scheme not in ("http", "https") or not _public.netloc or _public.query:
+        raise ImproperlyConfigured(
+            "MEDIA_PUBLIC_URL must be the http(s) address pictures are served from, such as "
+            "https://media.shop.example or https://BUCKET.s3.REGION.amazonaws.com, when "
+            "MEDIA_S3_BUCKET is set."
+        )
+    _media_s3 = {
+        "bucket_name": MEDIA_S3_BUCKET,
+        "public_url": MEDIA_PUBLIC_URL,
+        # Empty: boto3's own defaults (AWS's endpoint for the region; the region and keys from
+        # AWS_* variables, its config files or the instance's role).
+        "endpoint_url": env.str("MEDIA_S3_ENDPOINT_URL", default="") or None,
+        "region_name": env.str("MEDIA_S3_REGION", default="") or None,
+        "access_key": env.str("MEDIA_S3_ACCESS_KEY_ID", default=""),
+        "secret_key": env.str("MEDIA_S3_SECRET_ACCESS_KEY", default=""),
+        "addressing_style": env.str("MEDIA_S3_ADDRESSING_STYLE", default="auto"),
+        # Uploads call the storage while a member of staff waits, in a worker gunicorn kills
+        # after GUNICORN_TIMEOUT: one call takes at most about max_attempts x (connect_timeout
+        # + read_timeout + 1 s, an upload's wait for "100 Continue") + 1 s between tries.
+        "connect_timeout": env.float("MEDIA_S3_CONNECT_TIMEOUT", default=3.0),
+        "read_timeout": env.float("MEDIA_S3_READ_TIMEOUT", default=5.0),
+        "max_attempts": env.int("MEDIA_S3_MAX_ATTEMPTS", default=2),
+    }
+    if _media_s3["addressing_style"] not in ("auto", "path", "virtual"):
+        raise ImproperlyConfigured("MEDIA_S3_ADDRESSING_STYLE must be auto, path or virtual.")
+    if not (
+        _media_s3["connect_timeout"] > 0
+        and _media_s3["read_timeout"] > 0
+        and _media_s3["max_attempts"] >= 1
+    ):
+        raise ImproperlyConfigured(
+            "MEDIA_S3_CONNECT_TIMEOUT and MEDIA_S3_READ_TIMEOUT must be seconds above zero, "
+            "MEDIA_S3_MAX_ATTEMPTS 1 or more (1: no retry)."
+        )
+    STORAGES["default"] = {"BACKEND": "shop.storage.MediaStorage", "OPTIONS": _media_s3}
+    MEDIA_URL = f"{MEDIA_PUBLIC_URL}/"
+    # The pages' pictures come from there: the CSP must let them in.
+    _media_origin = f"{_public.scheme}://{_public.netloc}"
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(_media_origin)
+elif _media_s3_set := [name for name in _media_s3_names if env.str(name, default="")]:
+    # Refused rather than ignored: pictures would go to the local disk of one host.
+    raise ImproperlyConfigured(
+        f"{', '.join(_media_s3_set)} set but MEDIA_S3_BUCKET is not: set MEDIA_S3_BUCKET to "
+        "keep media on object storage, or remove them to keep it in MEDIA_ROOT."
+    )
 
 # EMAIL_URL sets EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... in one go. Its query
 # options (`?timeout=5`) land in an OPTIONS entry that Django's mail backends never read, so a

@@ -8,6 +8,8 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.csrf import requires_csrf_token
 
+from shop.storage import MediaStorageError
+
 
 def csrf_failure(request, reason=""):
     # The reason is for developers (it is in the log); shoppers get a page that says what to do.
@@ -33,11 +35,12 @@ def ratelimited(request, exception):
 
 @requires_csrf_token
 def server_error(request):
-    """500, or 503 when the database is what failed: the store is down, not broken.
+    """500, or 503 when the database or the media storage is what failed: the store is down,
+    not broken (nothing of the failed change was saved; it can be made again later).
 
     Rendered without a request context, so nothing here needs the database or the session.
     """
-    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError, MediaStorageError)):
         response = HttpResponse(render_to_string("503.html"), status=503)
         response["Retry-After"] = "30"
         return response
