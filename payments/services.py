@@ -47,6 +47,7 @@ from payments.providers import (
     session_is_paid,
     session_line_items,
 )
+from shop.metrics import webhook_failed
 from shop.money import fits_currency, minor_unit_exponent, round_money, to_minor_units
 
 logger = logging.getLogger(__name__)
@@ -372,11 +373,13 @@ def webhook_receive(*, body: bytes, signature: str | None) -> WebhookResult:
     """Verify, record once, and apply a provider event. The answer is what the provider sees."""
     payment_provider = provider()
     if not payment_provider.verify_webhook(body=body, signature=signature):
+        webhook_failed("signature")
         return WebhookResult(400, "invalid signature")
     try:
         event = payment_provider.parse_webhook(body)
     except MalformedEvent as exc:
         logger.warning("signed webhook refused: %s", exc)
+        webhook_failed("malformed")
         return WebhookResult(400, f"malformed event: {exc}")
     with transaction.atomic():
         # A second delivery of this id, even one arriving at the same moment, waits on the

@@ -22,6 +22,7 @@ from payments.models import Payment, PaymentStatus
 from payments.providers import GatewayError, provider, session_line_items
 from payments.providers.local import LocalProvider
 from payments.services import PaymentUnavailable, payment_start, session_apply, webhook_receive
+from shop.metrics import webhook_failed
 from shop.money import minor_unit_exponent
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,14 @@ def cancelled(request, number):
 @csrf_exempt
 @require_POST
 def webhook(request):
-    result = webhook_receive(body=request.body, signature=request.headers.get("Stripe-Signature"))
+    try:
+        result = webhook_receive(
+            body=request.body, signature=request.headers.get("Stripe-Signature")
+        )
+    except Exception:
+        # The provider gets a 5xx and delivers the event again later; operators get a count.
+        webhook_failed("error")
+        raise
     return HttpResponse(result.message, status=result.status, content_type="text/plain")
 
 

@@ -113,6 +113,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "shop.middleware.RequestIdMiddleware",
     "shop.middleware.HealthCheckMiddleware",
+    # Times every request but the probes, and answers /metrics before host validation.
+    "shop.metrics.MetricsMiddleware",
     # 413 before anything reads an oversized body (see shop.uploads).
     "shop.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -547,6 +549,16 @@ if WORKER_TIMEOUT and STRIPE_CALL_BUDGET + STRIPE_HEADROOM > WORKER_TIMEOUT:
 CHECKOUT_SESSION_MINUTES = env.int("CHECKOUT_SESSION_MINUTES", default=60)
 if not 30 <= CHECKOUT_SESSION_MINUTES <= 24 * 60:
     raise ImproperlyConfigured("CHECKOUT_SESSION_MINUTES must be between 30 and 1440.")
+
+# --- Metrics -----------------------------------------------------------------------------------
+
+# The bearer token Prometheus sends to /metrics (shop.metrics). Empty: /metrics is a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN must be at least 32 characters (e.g. the output of `openssl rand -hex "
+        "32`), or empty to turn /metrics off."
+    )
 
 # --- Logging -----------------------------------------------------------------------------------
 
