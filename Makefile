@@ -23,7 +23,7 @@ TEST_ENV := ENV_FILE= \
 	STRIPE_MAX_NETWORK_RETRIES=0 \
 	SECURE_SSL_REDIRECT=false
 
-.PHONY: run test lint format migrations-check migrations-lint venv clean browser screenshots prod-check pgbouncer-check bench
+.PHONY: run test lint format migrations-check migrations-lint venv clean browser screenshots prod-check pgbouncer-check bench backup-check
 
 $(VENV)/.installed-run: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -72,6 +72,17 @@ test: $(VENV)/.installed-dev browser e2e/node_modules/.installed
 # PROD_CHECK_REDIS_URL (default redis://127.0.0.1:6379/14).
 prod-check: $(VENV)/.installed-run
 	bash deploy/prod-check.sh
+
+# Rehearse a restore (deploy/backup_check.py, about 15 s): a seeded store dumped with pg_dump,
+# restored with pg_restore into a fresh database, compared table by table and total by total,
+# and served by gunicorn from the copy. The databases BACKUP_CHECK_DB_source and _copy (default
+# shop_backup_check_...) are dropped and made again, and dropped after. pg_dump and pg_restore
+# must be the server's version or newer: when they are not, Debian's are installed.
+backup-check: $(VENV)/.installed-dev
+	@package=$$($(PY) deploy/backup_check.py --missing-client) && { [ -z "$$package" ] || { \
+		echo "Installing $$package from Debian (needs root)"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$package >/dev/null; }; }
+	$(PY) deploy/backup_check.py
 
 # The suite's concurrency tests again, every connection through PgBouncer (Debian's, installed if
 # needed) in transaction pooling, as the store runs with PGBOUNCER=true: no oversell, no lost or
