@@ -23,7 +23,7 @@ TEST_ENV := ENV_FILE= \
 	STRIPE_MAX_NETWORK_RETRIES=0 \
 	SECURE_SSL_REDIRECT=false
 
-.PHONY: run test lint format migrations-check migrations-lint venv clean browser screenshots prod-check pgbouncer-check bench backup-check
+.PHONY: run test lint format migrations-check migrations-lint venv clean browser screenshots prod-check pgbouncer-check cluster-check bench backup-check
 
 $(VENV)/.installed-run: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -83,6 +83,14 @@ backup-check: $(VENV)/.installed-dev
 		echo "Installing $$package from Debian (needs root)"; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$package >/dev/null; }; }
 	$(PY) deploy/backup_check.py
+
+# Two app hosts behind nginx (Debian's, installed if needed) with S3 storage, the worker and a
+# Stripe stand-in, proved over HTTP (deploy/cluster_check.py); everything stopped afterwards.
+cluster-check: $(VENV)/.installed-dev
+	@command -v nginx >/dev/null || { \
+		echo "Installing nginx from Debian (needs root)"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; }
+	$(PY) deploy/cluster_check.py
 
 # The suite's concurrency tests again, every connection through PgBouncer (Debian's, installed if
 # needed) in transaction pooling, as the store runs with PGBOUNCER=true: no oversell, no lost or
