@@ -382,8 +382,6 @@ STORAGES = {
         )
     },
 }
-
-# --- Email -------------------------------------------------------------------------------------
 # Media on S3-compatible object storage (shop.storage) when MEDIA_S3_BUCKET is set, so that app
 # hosts share no volume; browsers then fetch pictures from MEDIA_PUBLIC_URL (the bucket's public
 # address, or a CDN or custom domain in front of it), never through the store.
@@ -447,6 +445,8 @@ elif _media_s3_set := [name for name in _media_s3_names if env.str(name, default
         f"{', '.join(_media_s3_set)} set but MEDIA_S3_BUCKET is not: set MEDIA_S3_BUCKET to "
         "keep media on object storage, or remove them to keep it in MEDIA_ROOT."
     )
+
+# --- Email -------------------------------------------------------------------------------------
 
 # EMAIL_URL sets EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... in one go. Its query
 # options (`?timeout=5`) land in an OPTIONS entry that Django's mail backends never read, so a
