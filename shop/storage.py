@@ -20,6 +20,8 @@ from s3transfer.exceptions import RetriesExceededError
 from storages.backends.s3 import S3File, S3Storage
 from storages.utils import clean_name
 
+from shop.media_errors import MediaStorageError
+
 # Renditions are never rewritten with other content under the same name: their names carry
 # the encoding's version (catalog.images.rendition_name) and come from an original's name,
 # which is new for every upload (MediaStorage.generate_filename).
@@ -33,14 +35,6 @@ PRIVATE_CACHE_CONTROL = "private, no-store"
 # What boto3 raises on the calls below: no connection or answer in time (BotoCoreError), an
 # error answer (ClientError), a download that failed (s3transfer's RetriesExceededError).
 _FAILURES = (BotoCoreError, ClientError, RetriesExceededError)
-
-
-class MediaStorageError(OSError):
-    """The object storage could not be reached, or refused a call, after every try.
-
-    An OSError, so code written for the local disk (which catches OSError around reads and
-    deletes) treats an outage as it treats a missing or unreadable file.
-    """
 
 
 def is_rendition(name: str) -> bool:

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.csrf import requires_csrf_token
 
-from shop.storage import MediaStorageError
+from shop.media_errors import MediaStorageError
 
 
 def csrf_failure(request, reason=""):
