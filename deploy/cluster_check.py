@@ -110,8 +110,8 @@ class Form(HTMLParser):
             self._in = False
         elif tag == "select" and self._select is not None:
             name, chosen, first = self._select
-            multiple = False
-            if chosen is not None or (first is not None and not multiple):
+            # A browser sends the chosen option, else the first.
+            if chosen is not None or first is not None:
                 self.fields.append((name, chosen if chosen is not None else first))
             self._select = None
 

@@ -104,15 +104,19 @@ def test_a_client_ip_header_that_is_not_a_header_name_stops_start_up():
     assert "CLIENT_IP_HEADER must be an HTTP header name" in result.stderr
 
 
-def database_options(**env):
+def database_setting(expression, **env):
+    """What `expression` (of `settings`) prints in a process started with `env`."""
     result = subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; "
-         "print(sorted(settings.DATABASES['default']['OPTIONS'].items()))"],
+        [sys.executable, "-c", f"from django.conf import settings; print({expression})"],
         cwd=ROOT,
         env={**os.environ, "ENV_FILE": "", "DJANGO_SETTINGS_MODULE": "shop.settings", **env},
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
-    return result.stdout
+    return result.stdout.strip()
+
+
+def database_options(**env):
+    return database_setting("sorted(settings.DATABASES['default']['OPTIONS'].items())", **env)
 
 
 def test_postgresql_prepares_repeated_statements_unless_a_pooler_cannot_keep_them():
@@ -132,11 +136,5 @@ def test_behind_pgbouncer_nothing_outlives_a_transaction():
 
     assert "('prepare_threshold', None)" in options
     assert "('server_side_binding', True)" in options
-    result = subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; "
-         "print(settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'])"],
-        cwd=ROOT,
-        env={**os.environ, "ENV_FILE": "", "DJANGO_SETTINGS_MODULE": "shop.settings", **database},
-        capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
-    assert result.stdout.strip() == "True"
+    cursors = "settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS']"
+    assert database_setting(cursors, **database) == "True"
